@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/ackup/ackup/internal/server"
+)
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ackup server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address the API listens on")
+	db := fs.String("db", "ackup.db", "SQLite database file, or a postgres:// URL")
+	keyFile := fs.String("key-file", "", "server key file that seals secrets (default: <db>.key for SQLite, ackup.key for PostgreSQL)")
+	simSpeed := fs.Float64("sim-speed", 1, "simulated seconds per real second for simulated clusters")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	lease := fs.Duration("lease", 15*time.Second, "how long a replica holds a task between passes before another may take it over")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *simSpeed <= 0 {
+		fmt.Fprintln(stderr, "ackup server: --sim-speed must be positive")
+		return 2
+	}
+	var h slog.Handler
+	switch *logFormat {
+	case "text":
+		h = slog.NewTextHandler(stderr, nil)
+	case "json":
+		h = slog.NewJSONHandler(stderr, nil)
+	default:
+		fmt.Fprintln(stderr, "ackup server: --log-format must be text or json")
+		return 2
+	}
+	logger := slog.New(h)
+	srv, err := server.Open(ctx, server.Config{
+		Addr: *addr, DB: *db, KeyFile: *keyFile, SimSpeed: *simSpeed, Lease: *lease,
+		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+		Out:             stdout, Logger: logger,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "ackup server: %v\n", err)
+		return 1
+	}
+	if err := srv.Start(ctx); err != nil {
+		fmt.Fprintf(stderr, "ackup server: %v\n", err)
+		_ = srv.Shutdown(context.Background())
+		return 1
+	}
+	logger.Info("ackup serving", "addr", srv.Addr(), "db", *db, "sim_speed", *simSpeed)
+	code := 0
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case err := <-srv.Done():
+		logger.Error("server stopped", "err", err)
+		code = 1
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Error("shutdown", "err", err)
+		code = 1
+	}
+	return code
+}

@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ackup/ackup/internal/executor"
+	"github.com/ackup/ackup/internal/upgrade"
+)
+
+// Pause policies (as UpgradeClusterNodepool spells them).
+const (
+	pauseFirstBatch = "FirstBatch"
+	pauseEveryBatch = "EveryBatch"
+)
+
+// idle is how long a paused task with nothing in flight waits between looks;
+// a resume wakes it at once.
+const idle = time.Hour
+
+// upgrade drives a cluster_upgrade or nodepool_upgrade task one step.
+func (p *pass) upgrade() error {
+	pl, ok, err := loadPlan(p.task.Plan)
+	if err != nil {
+		return p.fail("InternalError", fmt.Sprintf("the task's progress record cannot be read: %v", err))
+	}
+	if !ok {
+		var spec upgrade.UpgradeSpec
+		if err := json.Unmarshal(p.task.Params, &spec); err != nil {
+			return p.fail("InvalidParameter", fmt.Sprintf("the task's parameters cannot be read: %v", err))
+		}
+		pl = newPlan(spec, p.task.Created, p.pools, p.nodes)
+	}
+	defer func() { p.task.Plan = pl.encode() }()
+
+	if p.task.Desired == upgrade.DesireCancel && pl.safePoint() {
+		p.cancel(pl)
+		return nil
+	}
+	switch pl.Phase {
+	case phasePrecheck:
+		return p.precheck(pl)
+	case phaseControlPlane:
+		return p.controlPlane(pl)
+	case phaseNodes:
+		return p.rollout(pl)
+	}
+	return p.fail("InternalError", fmt.Sprintf("unknown phase %q", pl.Phase))
+}
+
+// safePoint reports whether the upgrade may stop now without leaving a
+// component half-upgraded: not during the control plane step, and with no
+// node in flight.
+func (pl *plan) safePoint() bool {
+	return pl.Phase == phasePrecheck || (pl.Phase == phaseControlPlane && pl.PhaseStart.IsZero()) ||
+		(pl.Phase == phaseNodes && len(pl.Batch) == 0)
+}
+
+func (p *pass) cancel(pl *plan) {
+	msg := fmt.Sprintf("the upgrade to %s was canceled on request", pl.Spec.TargetVersion)
+	switch {
+	case pl.Phase == phasePrecheck:
+		msg += " during the precheck; nothing was changed"
+	case pl.Total > 0:
+		msg += fmt.Sprintf(": %d of %d nodes were upgraded and stay at %s; the control plane runs %s", pl.Upgraded, pl.Total, pl.Spec.TargetVersion, p.cluster.CurrentVersion)
+	default:
+		msg += fmt.Sprintf("; the control plane runs %s", p.cluster.CurrentVersion)
+	}
+	p.task.ErrorCode, p.task.ErrorMessage, p.task.Message = "TaskCanceled", msg, msg
+	p.emit(upgrade.LevelNormal, "TaskCanceled", "%s", msg)
+	p.finish(upgrade.TaskCanceled, "canceled")
+}
+
+func (p *pass) step(pl *plan, started time.Time) executor.Step {
+	return executor.Step{Cluster: p.cluster, Target: pl.Spec.TargetVersion, Started: started, Now: p.now}
+}
+
+func (p *pass) precheck(pl *plan) error {
+	items, r, err := p.ex.Precheck(p.ctx, p.step(pl, pl.PhaseStart), p.nodes)
+	if err != nil {
+		if errors.Is(err, executor.ErrStepFailed) {
+			return p.fail("PrecheckFailed", err.Error())
+		}
+		p.e.cfg.Logger.Warn("precheck", "task_id", p.task.ID, "err", err)
+		p.after(time.Second)
+		return nil
+	}
+	if !r.Done {
+		p.retry(r)
+		return nil
+	}
+	chk, err := p.e.cfg.Store.CheckGet(p.ctx, p.cluster.ID, p.task.PrecheckID)
+	if err != nil {
+		return fmt.Errorf("get precheck %s: %w", p.task.PrecheckID, err)
+	}
+	chk.Items, chk.Finished = items, p.now
+	var failed []string
+	for _, it := range items {
+		if it.Status == "Failed" && it.Level == "error" {
+			failed = append(failed, fmt.Sprintf("%s (%s)", it.Name, it.Message))
+		}
+	}
+	p.check = &chk
+	if len(failed) > 0 {
+		chk.Status = upgrade.CheckFailed
+		chk.Message = fmt.Sprintf("%d of %d check items failed", len(failed), len(items))
+		p.emit(upgrade.LevelWarning, "PrecheckFailed", "precheck %s failed: %s", chk.ID, strings.Join(failed, "; "))
+		return p.fail("PrecheckFailed", fmt.Sprintf("the precheck failed, so nothing was changed: %s. Read the report with GetClusterCheck %s, fix the cause, and start the upgrade again",
+			strings.Join(failed, "; "), chk.ID))
+	}
+	chk.Status, chk.Message = upgrade.CheckSucceeded, fmt.Sprintf("all %d check items passed", len(items))
+	p.emit(upgrade.LevelNormal, "PrecheckPassed", "precheck %s passed (%d items)", chk.ID, len(items))
+	p.task.Step = upgrade.StepUpgrading
+	if pl.Spec.SkipControlPlane {
+		p.toNodes(pl, "success")
+		return nil
+	}
+	pl.Phase, pl.PhaseStart = phaseControlPlane, time.Time{}
+	p.endStage("success", "")
+	p.after(0)
+	return nil
+}
+
+// controlPlane starts the control plane step (unless the task is paused
+// before it) and waits for it to finish.
+func (p *pass) controlPlane(pl *plan) error {
+	if pl.PhaseStart.IsZero() {
+		if p.task.State == upgrade.TaskPaused {
+			p.task.Message = "paused after the precheck, before the control plane upgrade; resume with ResumeTask"
+			p.after(idle)
+			return nil
+		}
+		pl.PhaseStart = p.now
+		p.stage("UpgradeControlPlane", "success")
+		p.task.Message = fmt.Sprintf("upgrading the control plane from %s to %s", p.cluster.CurrentVersion, pl.Spec.TargetVersion)
+		p.emit(upgrade.LevelNormal, "ControlPlaneUpgradeStart", "upgrading the control plane from %s to %s", p.cluster.CurrentVersion, pl.Spec.TargetVersion)
+	}
+	r, err := p.ex.ControlPlaneUpgrade(p.ctx, p.step(pl, pl.PhaseStart))
+	if errors.Is(err, executor.ErrStepFailed) {
+		p.emit(upgrade.LevelWarning, "ControlPlaneUpgradeFailed", "%s", err.Error())
+		return p.fail("ControlPlaneUpgradeFailed", err.Error())
+	}
+	if err != nil {
+		p.e.cfg.Logger.Warn("control plane step", "task_id", p.task.ID, "err", err)
+		p.after(time.Second)
+		return nil
+	}
+	if !r.Done {
+		if r.Blocker != "" {
+			p.task.Message = r.Blocker
+		}
+		p.retry(r)
+		return nil
+	}
+	from := p.cluster.CurrentVersion
+	p.cluster.CurrentVersion = pl.Spec.TargetVersion
+	p.clusterChanged = true
+	p.emit(upgrade.LevelNormal, "ControlPlaneUpgraded", "the control plane was upgraded from %s to %s", from, pl.Spec.TargetVersion)
+	p.toNodes(pl, "success")
+	return nil
+}
+
+// toNodes moves the plan to the node rollout, or finishes when there are no
+// nodes to upgrade.
+func (p *pass) toNodes(pl *plan, endState string) {
+	if len(pl.Pools) == 0 {
+		p.endStage(endState, "")
+		p.succeed(pl)
+		return
+	}
+	pl.Phase, pl.PhaseStart = phaseNodes, p.now
+	p.stage("UpgradeNodePools", endState)
+}
+
+func (p *pass) succeed(pl *plan) {
+	msg := fmt.Sprintf("the upgrade to %s finished", pl.Spec.TargetVersion)
+	switch {
+	case pl.Spec.SkipControlPlane:
+		msg += fmt.Sprintf(": %d nodes upgraded", pl.Upgraded)
+	case pl.Total > 0:
+		msg += fmt.Sprintf(": control plane and %d nodes upgraded", pl.Upgraded)
+	default:
+		msg += ": control plane upgraded"
+	}
+	p.task.Message = msg
+	p.emit(upgrade.LevelNormal, "TaskSucceeded", "%s", msg)
+	p.finish(upgrade.TaskSuccess, "success")
+}

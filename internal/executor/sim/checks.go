@@ -1,0 +1,45 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/ackup/ackup/internal/executor"
+	"github.com/ackup/ackup/internal/upgrade"
+)
+
+// simItems are the check items the simulator reports, by category.
+var simItems = []struct{ Category, Name, Description string }{
+	{"ControlPlane", "APIServerHealth", "the kube-apiserver answers its health check"},
+	{"ControlPlane", "VersionSkew", "kubelets are at most three minors behind and never ahead of the target"},
+	{"Node", "NodeReady", "every node is Ready"},
+	{"Node", "NodeDiskPressure", "no node reports disk pressure"},
+	{"Workload", "PodDisruptionBudget", "no PodDisruptionBudget allows zero disruptions"},
+	{"Workload", "DeprecatedAPIs", "no workload uses an API removed in the target version"},
+}
+
+// checkItems returns the simulated verdicts; the item named failing fails.
+func checkItems(s executor.Step, nodes []upgrade.Node, failing string) []upgrade.CheckItem {
+	items := make([]upgrade.CheckItem, 0, len(simItems)+1)
+	known := false
+	for _, it := range simItems {
+		item := upgrade.CheckItem{Name: it.Name, Category: it.Category, Level: "error", Status: "Passed", Description: it.Description,
+			Message: "passed"}
+		if it.Name == failing {
+			known = true
+			item.Status = "Failed"
+			item.Message = fmt.Sprintf("%s failed for the upgrade to %s (injected fault %s=%s)", it.Name, s.Target, TagPrecheckFail, failing)
+			for _, n := range nodes {
+				if it.Category == "Node" {
+					item.Objects = append(item.Objects, "node/"+n.Name)
+					break
+				}
+			}
+		}
+		items = append(items, item)
+	}
+	if failing != "" && !known {
+		items = append(items, upgrade.CheckItem{Name: failing, Category: "Custom", Level: "error", Status: "Failed",
+			Message: fmt.Sprintf("%s failed (injected fault %s)", failing, TagPrecheckFail)})
+	}
+	return items
+}

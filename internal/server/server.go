@@ -1,0 +1,262 @@
+// Package server assembles a running ackup: the store chosen by the
+// database setting, the server key, the service, the engine, signature
+// verification and the HTTP API. cmd/ackup and the end-to-end tests start
+// servers through it, so both run exactly the same thing.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ackup/ackup/internal/api"
+	"github.com/ackup/ackup/internal/engine"
+	"github.com/ackup/ackup/internal/executor"
+	"github.com/ackup/ackup/internal/executor/sim"
+	"github.com/ackup/ackup/internal/secret"
+	"github.com/ackup/ackup/internal/service"
+	"github.com/ackup/ackup/internal/sign"
+	"github.com/ackup/ackup/internal/store"
+	"github.com/ackup/ackup/internal/store/postgres"
+	"github.com/ackup/ackup/internal/store/sqlite"
+	"github.com/ackup/ackup/internal/upgrade"
+)
+
+// Config configures a server. Zero values take the documented defaults.
+type Config struct {
+	// Addr is the API's listen address (default 127.0.0.1:8080; port 0
+	// picks a free port).
+	Addr string
+	// DB is a SQLite file path (default ackup.db) or a postgres:// URL.
+	DB string
+	// KeyFile holds the server key that seals secrets (default: the SQLite
+	// file's path plus ".key", or ackup.key in the working directory for
+	// PostgreSQL; every replica must share it).
+	KeyFile string
+	// SimSpeed is simulated seconds per real second (default 1).
+	SimSpeed float64
+	// AccessKeyID and AccessKeySecret, when both set, are registered as an
+	// active key of the default account at start.
+	AccessKeyID     string
+	AccessKeySecret string
+	// Out receives the one-time notice of a generated key pair (default
+	// io.Discard).
+	Out io.Writer
+	// Logger is the server's logger (default slog.Default()).
+	Logger *slog.Logger
+	// Lease is the engine's task lease (default 15s).
+	Lease time.Duration
+	// EngineOwner names this replica in leases (default host-pid-random).
+	EngineOwner string
+}
+
+// Server is an assembled ackup.
+type Server struct {
+	cfg     Config
+	Store   store.Store
+	Service *service.Service
+	Engine  *engine.Engine
+	Handler http.Handler
+	sim     *sim.Executor
+	http    *http.Server
+	ln      net.Listener
+	stop    context.CancelFunc
+	serveCh chan error
+}
+
+func (c *Config) defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DB == "" {
+		c.DB = "ackup.db"
+	}
+	if c.KeyFile == "" {
+		if isPostgres(c.DB) {
+			c.KeyFile = "ackup.key"
+		} else {
+			c.KeyFile = c.DB + ".key"
+		}
+	}
+	if c.SimSpeed <= 0 {
+		c.SimSpeed = 1
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// Open assembles a server: opens and migrates the store, loads or creates
+// the server key, registers the configured AccessKey (or creates one on the
+// first start), and builds the engine and HTTP handler. Nothing listens yet.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.defaults()
+	s := &Server{cfg: cfg, sim: &sim.Executor{Speed: cfg.SimSpeed}}
+	var nonces sign.Nonces
+	if isPostgres(cfg.DB) {
+		pg, err := postgres.Open(ctx, cfg.DB)
+		if err != nil {
+			return nil, err
+		}
+		s.Store, nonces = pg, pgNonces{pg}
+	} else {
+		lite, err := sqlite.Open(ctx, cfg.DB)
+		if err != nil {
+			return nil, err
+		}
+		s.Store, nonces = lite, sign.NewMemoryNonces(2*sign.DefaultWindow)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Store.Close()
+		}
+	}()
+	key, _, err := secret.LoadOrCreateKey(filepath.Clean(cfg.KeyFile))
+	if err != nil {
+		return nil, err
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+	s.Engine, err = engine.New(engine.Config{Store: s.Store, Executor: s.executor, Owner: cfg.EngineOwner, Lease: cfg.Lease, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s.Service, err = service.New(service.Config{Store: s.Store, Box: box, Executor: s.executor, Wake: s.Engine.Wake})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.registerKey(ctx); err != nil {
+		return nil, err
+	}
+	verifier := &sign.Verifier{Keys: keys{s.Service}, Nonces: nonces}
+	s.Handler, err = api.New(api.Config{
+		Backend:      s.Service,
+		Authenticate: authenticate(verifier, s.Service),
+		Logger:       cfg.Logger,
+		Ready:        s.Store.Ping,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+// executor picks the executor that carries out a cluster's work.
+func (s *Server) executor(c upgrade.Cluster) (executor.Executor, error) {
+	switch c.Executor {
+	case upgrade.ExecutorSim, "":
+		return s.sim, nil
+	}
+	return nil, fmt.Errorf("cluster %s uses executor %q, which this server does not run", c.ID, c.Executor)
+}
+
+// registerKey registers the configured AccessKey, or creates and prints one
+// when the store has none.
+func (s *Server) registerKey(ctx context.Context) error {
+	if s.cfg.AccessKeyID != "" && s.cfg.AccessKeySecret != "" {
+		return s.Service.KeyRegister(ctx, service.DefaultAccount, s.cfg.AccessKeyID, s.cfg.AccessKeySecret)
+	}
+	n, err := s.Service.KeyCount(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	id, sec, err := s.Service.KeyCreate(ctx, service.DefaultAccount)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.cfg.Out, "Created an AccessKey pair for the default account (shown only this once):\n  ALIBABA_CLOUD_ACCESS_KEY_ID=%s\n  ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s\n", id, sec)
+	return nil
+}
+
+// Start listens on the configured address, serves the API and runs the
+// engine until Shutdown.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	ectx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = cancel
+	s.Engine.Start(ectx)
+	s.http = &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
+	s.serveCh = make(chan error, 1)
+	go func() { s.serveCh <- s.http.Serve(ln) }()
+	return nil
+}
+
+// Addr returns the address the API listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Done returns a channel that receives the HTTP server's exit error.
+func (s *Server) Done() <-chan error { return s.serveCh }
+
+// Shutdown stops accepting requests, waits for those in flight, stops the
+// engine and closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	if s.stop != nil {
+		s.Engine.Stop()
+	}
+	errs = append(errs, s.Store.Close())
+	return errors.Join(errs...)
+}
+
+// keys adapts the service's key lookup to the verifier's contract.
+type keys struct{ svc *service.Service }
+
+func (k keys) Secret(ctx context.Context, id string) (string, bool, error) {
+	sec, active, err := k.svc.Secret(ctx, id)
+	if errors.Is(err, service.ErrKeyNotFound) {
+		return "", false, sign.ErrKeyNotFound
+	}
+	return sec, active, err
+}
+
+// pgNonces shares the replay cache between replicas through PostgreSQL.
+type pgNonces struct{ st *postgres.Store }
+
+func (p pgNonces) Use(ctx context.Context, keyID, nonce string, now time.Time) error {
+	err := p.st.NonceUse(ctx, keyID, nonce, now, 2*sign.DefaultWindow)
+	if errors.Is(err, postgres.ErrNonceUsed) {
+		return sign.ErrNonceUsed
+	}
+	return err
+}
+
+// authenticate verifies a request's signature and resolves its account.
+func authenticate(v *sign.Verifier, svc *service.Service) func(context.Context, *api.AuthRequest) (string, error) {
+	return func(ctx context.Context, r *api.AuthRequest) (string, error) {
+		id, err := v.Verify(ctx, &sign.Request{Method: r.Method, Host: r.Host, RawPath: r.RawPath, RawQuery: r.RawQuery, Header: r.Header, Body: r.Body})
+		var se *sign.Error
+		if errors.As(err, &se) {
+			return "", &api.AuthError{Code: string(se.Code), Message: se.Message}
+		}
+		if err != nil {
+			return "", err
+		}
+		return svc.AccountForKey(ctx, id)
+	}
+}

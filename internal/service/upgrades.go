@@ -1,0 +1,188 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/ackup/ackup/internal/store"
+	"github.com/ackup/ackup/internal/upgrade"
+)
+
+// ensureIdle returns ErrorClusterState unless the cluster is running and
+// has no task in progress.
+func ensureIdle(ctx context.Context, q store.Querier, c upgrade.Cluster) error {
+	if c.State == upgrade.ClusterInitial {
+		return upgrade.ClusterStatef("cluster %s is still being created; wait until its state is running", c.ID)
+	}
+	t, err := q.TaskActive(ctx, c.ID)
+	if err == nil {
+		return upgrade.ClusterStatef("cluster %s already has task %s (%s) %s; wait for it to finish or cancel it with CancelTask", c.ID, t.ID, t.Type, t.State)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("active task of %s: %w", c.ID, err)
+	}
+	if c.State != upgrade.ClusterRunning {
+		return upgrade.ClusterStatef("cluster %s is %s; only a running cluster can be upgraded", c.ID, c.State)
+	}
+	return nil
+}
+
+// startUpgrade records a new upgrade task with its precheck in one
+// transaction; the engine takes it from there.
+func (s *Service) startUpgrade(ctx context.Context, account, clusterID string, typ upgrade.TaskType, targetID, targetType string,
+	validate func(q store.Querier, c upgrade.Cluster) (upgrade.UpgradeSpec, error)) (string, error) {
+	now := s.now().UTC()
+	task := upgrade.Task{ID: upgrade.NewTaskID(), ClusterID: clusterID, AccountID: account, Type: typ,
+		State: upgrade.TaskRunning, Step: upgrade.StepPrechecking, Stage: "Precheck", TargetID: targetID, TargetType: targetType,
+		Created: now, Updated: now, NextRunAt: now,
+		Stages: []upgrade.Stage{{Name: "Precheck", State: "running", Start: now}}}
+	err := s.st.InTx(ctx, func(q store.Querier) error {
+		c, err := s.clusterGet(ctx, q, account, clusterID)
+		if err != nil {
+			return err
+		}
+		if err := ensureIdle(ctx, q, c); err != nil {
+			return err
+		}
+		spec, err := validate(q, c)
+		if err != nil {
+			return err
+		}
+		task.Params, _ = json.Marshal(spec)
+		checkType := upgrade.CheckClusterUpgrade
+		switch {
+		case typ == upgrade.TaskNodePoolUpgrade:
+			checkType = upgrade.CheckNodePoolUpgrade
+		case spec.MasterOnly:
+			checkType = upgrade.CheckMasterUpgrade
+		}
+		check := upgrade.Check{ID: upgrade.NewCheckID(c.ID, now), ClusterID: c.ID, Type: checkType, Target: targetID,
+			Options: map[string]string{"targetVersion": spec.TargetVersion}, Status: upgrade.CheckRunning, Created: now}
+		task.PrecheckID = check.ID
+		task.Message = fmt.Sprintf("prechecking the upgrade to %s", spec.TargetVersion)
+		if err := q.CheckInsert(ctx, check); err != nil {
+			return err
+		}
+		if err := q.TaskInsert(ctx, task); err != nil {
+			return err
+		}
+		if !spec.SkipControlPlane {
+			c.TargetVersion = spec.TargetVersion
+		}
+		c.State, c.Updated = upgrade.ClusterUpdating, now
+		if err := q.ClusterUpdate(ctx, c); err != nil {
+			return err
+		}
+		return q.EventAppend(ctx, task.ID, []upgrade.TaskEvent{s.event("UpgradeStart",
+			fmt.Sprintf("upgrade of %s %s to Kubernetes %s requested", targetType, targetID, spec.TargetVersion))})
+	})
+	if err != nil {
+		return "", err
+	}
+	s.wake(task.ID)
+	return task.ID, nil
+}
+
+// UpgradeCluster starts an upgrade of the control plane and then (unless
+// MasterOnly) of every node pool.
+func (s *Service) UpgradeCluster(ctx context.Context, account, clusterID string, p UpgradeParams) (string, error) {
+	if p.NextVersion == "" {
+		return "", upgrade.Missingf("next_version is required")
+	}
+	if p.MaxParallelism < 0 || p.MaxParallelism > 100 {
+		return "", upgrade.Invalidf("rolling_policy.max_parallelism must be between 1 and 100, got %d", p.MaxParallelism)
+	}
+	return s.startUpgrade(ctx, account, clusterID, upgrade.TaskClusterUpgrade, clusterID, "cluster",
+		func(q store.Querier, c upgrade.Cluster) (upgrade.UpgradeSpec, error) {
+			if err := upgrade.CheckUpgradeTarget(c.CurrentVersion, p.NextVersion); err != nil {
+				return upgrade.UpgradeSpec{}, err
+			}
+			par := p.MaxParallelism
+			if par == 0 {
+				par = 1
+			}
+			return upgrade.UpgradeSpec{TargetVersion: p.NextVersion, MasterOnly: p.MasterOnly, MaxParallelism: par, PausePolicy: PauseNotPause}, nil
+		})
+}
+
+// UpgradeNodePool starts an upgrade of a node pool's nodes (or of the named
+// ones) to a version no newer than the control plane.
+func (s *Service) UpgradeNodePool(ctx context.Context, account, clusterID, poolID string, p NodePoolUpgradeParams) (string, error) {
+	if p.PausePolicy == "" {
+		p.PausePolicy = PauseNotPause
+	}
+	if err := oneOf("rolling_policy.pause_policy", p.PausePolicy, PauseFirstBatch, PauseEveryBatch, PauseNotPause); err != nil {
+		return "", err
+	}
+	switch {
+	case p.MaxParallelism < 0 || p.MaxParallelism > 100:
+		return "", upgrade.Invalidf("rolling_policy.max_parallelism must be between 1 and 100, got %d", p.MaxParallelism)
+	case p.BatchInterval != 0 && p.PausePolicy != PauseNotPause:
+		return "", upgrade.Invalidf("rolling_policy.batch_interval is only allowed with pause_policy NotPause")
+	case p.BatchInterval != 0 && (p.BatchInterval < 5 || p.BatchInterval > 120):
+		return "", upgrade.Invalidf("rolling_policy.batch_interval must be between 5 and 120 minutes, got %d", p.BatchInterval)
+	}
+	return s.startUpgrade(ctx, account, clusterID, upgrade.TaskNodePoolUpgrade, poolID, "nodepool",
+		func(q store.Querier, c upgrade.Cluster) (upgrade.UpgradeSpec, error) {
+			if _, err := s.poolGet(ctx, q, clusterID, poolID); err != nil {
+				return upgrade.UpgradeSpec{}, err
+			}
+			nodes, _, err := q.NodeList(ctx, store.NodeListParams{ClusterID: clusterID, NodePoolID: poolID})
+			if err != nil {
+				return upgrade.UpgradeSpec{}, err
+			}
+			target := p.KubernetesVersion
+			if target == "" {
+				target = c.CurrentVersion
+			}
+			names := map[string]bool{}
+			for _, n := range nodes {
+				names[n.Name] = true
+			}
+			for _, want := range p.NodeNames {
+				if !names[want] {
+					return upgrade.UpgradeSpec{}, upgrade.Invalidf("node_names: node %q is not in node pool %s", want, poolID)
+				}
+			}
+			behind := 0
+			for _, n := range nodes {
+				if len(p.NodeNames) > 0 && !slices.Contains(p.NodeNames, n.Name) {
+					continue
+				}
+				if err := upgrade.CheckNodeTarget(c.CurrentVersion, n.Version, target); err != nil {
+					return upgrade.UpgradeSpec{}, err
+				}
+				if n.Version != target {
+					behind++
+				}
+			}
+			if behind == 0 {
+				return upgrade.UpgradeSpec{}, upgrade.Invalidf("kubernetes_version: every selected node of node pool %s already runs %s", poolID, target)
+			}
+			par := p.MaxParallelism
+			if par == 0 {
+				par = 1
+			}
+			return upgrade.UpgradeSpec{TargetVersion: target, SkipControlPlane: true, NodePoolID: poolID, NodeNames: p.NodeNames,
+				MaxParallelism: par, PausePolicy: p.PausePolicy, BatchInterval: p.BatchInterval}, nil
+		})
+}
+
+// UpgradeStatus renders the cluster's current or latest upgrade in
+// GetUpgradeStatus's view.
+func (s *Service) UpgradeStatus(ctx context.Context, account, clusterID string) (upgrade.UpgradeStatus, error) {
+	if _, err := s.clusterGet(ctx, s.st, account, clusterID); err != nil {
+		return upgrade.UpgradeStatus{}, err
+	}
+	t, err := s.st.TaskLatest(ctx, clusterID, upgrade.TaskClusterUpgrade)
+	if errors.Is(err, store.ErrNotFound) {
+		return upgrade.StatusOf(nil), nil
+	}
+	if err != nil {
+		return upgrade.UpgradeStatus{}, fmt.Errorf("latest upgrade of %s: %w", clusterID, err)
+	}
+	return upgrade.StatusOf(&t), nil
+}

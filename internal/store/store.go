@@ -1,0 +1,143 @@
+// Package store is ackup's persistence seam: the interfaces every storage
+// driver implements (SQLite in store/sqlite, PostgreSQL in store/postgres),
+// their parameter structs, and the sentinel errors callers test with
+// errors.Is. The conformance suite in store/storetest pins the behaviour down.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ackup/ackup/internal/upgrade"
+)
+
+// Sentinel errors. Drivers wrap them with context; test with errors.Is.
+var (
+	// ErrNotFound: no such row (or it belongs to another account, or was deleted).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a uniqueness or state precondition failed.
+	ErrConflict = errors.New("store: conflict")
+	// ErrFenced: the caller's lease on a task is gone or its fencing token is stale.
+	ErrFenced = errors.New("store: lease lost or fencing token stale")
+)
+
+// ClusterListParams filters and pages DescribeClustersV1.
+type ClusterListParams struct {
+	AccountID   string
+	ClusterID   string
+	Name        string // substring match
+	ClusterType string
+	ClusterSpec string
+	Profile     string
+	RegionID    string
+	Offset      int
+	Limit       int
+}
+
+// NodeListParams filters and pages DescribeClusterNodes.
+type NodeListParams struct {
+	ClusterID   string
+	NodePoolID  string
+	InstanceIDs []string
+	Offset      int
+	Limit       int // 0 means all
+}
+
+// TaskListParams pages DescribeClusterTasks (newest first).
+type TaskListParams struct {
+	ClusterID string
+	Offset    int
+	Limit     int
+}
+
+// ClaimParams asks for due tasks to drive. A task is due when it is active
+// (running or paused), its NextRunAt is not after Now, and its lease is free,
+// expired, or already held by Owner. Claiming sets LeaseOwner=Owner,
+// LeaseUntil=Now+Lease, and increments Fence whenever the owner changes.
+type ClaimParams struct {
+	Owner string
+	Now   time.Time
+	Lease time.Duration
+	Limit int
+}
+
+// Claim is a task handed to an engine instance with its fencing token.
+type Claim struct {
+	TaskID string
+	Fence  int64
+}
+
+// Querier is what can be done inside or outside a transaction.
+type Querier interface {
+	AccessKeyPut(ctx context.Context, k upgrade.AccessKey) error
+	AccessKeyGet(ctx context.Context, id string) (upgrade.AccessKey, error)
+	AccessKeyList(ctx context.Context) ([]upgrade.AccessKey, error)
+
+	ClusterInsert(ctx context.Context, c upgrade.Cluster) error
+	// ClusterGet returns a cluster of accountID; deleted clusters and other
+	// accounts' clusters are ErrNotFound. An empty accountID matches any
+	// account (engine use).
+	ClusterGet(ctx context.Context, accountID, id string) (upgrade.Cluster, error)
+	ClusterUpdate(ctx context.Context, c upgrade.Cluster) error
+	// ClusterList returns one page of matching clusters (oldest first) and
+	// the total count of matches. Deleted clusters are never listed.
+	ClusterList(ctx context.Context, p ClusterListParams) ([]upgrade.Cluster, int, error)
+
+	NodePoolInsert(ctx context.Context, np upgrade.NodePool) error
+	NodePoolGet(ctx context.Context, clusterID, id string) (upgrade.NodePool, error)
+	NodePoolList(ctx context.Context, clusterID string) ([]upgrade.NodePool, error)
+	NodePoolUpdate(ctx context.Context, np upgrade.NodePool) error
+
+	NodeInsert(ctx context.Context, n upgrade.Node) error
+	// NodeList returns nodes ordered by pool creation then node name, and
+	// the total count of matches.
+	NodeList(ctx context.Context, p NodeListParams) ([]upgrade.Node, int, error)
+	NodeUpdate(ctx context.Context, n upgrade.Node) error
+
+	TaskInsert(ctx context.Context, t upgrade.Task) error
+	// TaskGet returns a task of accountID (empty: any account).
+	TaskGet(ctx context.Context, accountID, id string) (upgrade.Task, error)
+	// TaskUpdate writes every field of t except the lease fields.
+	TaskUpdate(ctx context.Context, t upgrade.Task) error
+	TaskList(ctx context.Context, p TaskListParams) ([]upgrade.Task, int, error)
+	// TaskActive returns the cluster's running or paused task, ErrNotFound if none.
+	TaskActive(ctx context.Context, clusterID string) (upgrade.Task, error)
+	// TaskLatest returns the cluster's newest task of type typ, ErrNotFound if none.
+	TaskLatest(ctx context.Context, clusterID string, typ upgrade.TaskType) (upgrade.Task, error)
+
+	// EventAppend appends events to a task; Seq is assigned by the store
+	// (1, 2, ... per task) and Time kept as given.
+	EventAppend(ctx context.Context, taskID string, evs []upgrade.TaskEvent) error
+	EventList(ctx context.Context, taskID string) ([]upgrade.TaskEvent, error)
+
+	CheckInsert(ctx context.Context, c upgrade.Check) error
+	CheckGet(ctx context.Context, clusterID, id string) (upgrade.Check, error)
+	CheckUpdate(ctx context.Context, c upgrade.Check) error
+	// CheckList lists a cluster's checks, newest first; empty filters match all.
+	CheckList(ctx context.Context, clusterID, typ, target string) ([]upgrade.Check, error)
+
+	// TaskClaim leases due tasks to p.Owner (see ClaimParams).
+	TaskClaim(ctx context.Context, p ClaimParams) ([]Claim, error)
+	// TaskFenceCheck returns ErrFenced unless owner still holds the task's
+	// lease at now with token fence. Inside a transaction it also locks the
+	// task row until commit, so a step's writes land only under a valid lease.
+	TaskFenceCheck(ctx context.Context, taskID, owner string, fence int64, now time.Time) error
+	// TaskRelease gives up owner's lease on a task (no-op if not held).
+	TaskRelease(ctx context.Context, taskID, owner string) error
+	// TaskNextDue returns the earliest NextRunAt among active tasks; ok is
+	// false when there is none.
+	TaskNextDue(ctx context.Context) (t time.Time, ok bool, err error)
+}
+
+// Store is a storage driver.
+type Store interface {
+	Querier
+	// InTx runs fn in one transaction: committed if fn returns nil, rolled
+	// back otherwise. Transactions are serialisable with respect to each
+	// other for the rows they touch.
+	InTx(ctx context.Context, fn func(q Querier) error) error
+	// Ping reports whether the database is reachable and migrated.
+	Ping(ctx context.Context) error
+	Close() error
+}
