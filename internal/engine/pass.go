@@ -135,10 +135,11 @@ func (p *pass) commit() error {
 	})
 }
 
-// emit records an event of this pass.
+// emit records an event of this pass, stamped with the lease it is written
+// under so that a stale writer would show in the task's history.
 func (p *pass) emit(level, reason, format string, a ...any) {
 	p.events = append(p.events, upgrade.TaskEvent{Time: p.now, Level: level, Reason: reason, Source: "ACK",
-		Action: reason, Message: fmt.Sprintf(format, a...)})
+		Action: reason, Message: fmt.Sprintf(format, a...), Owner: p.e.cfg.Owner, Fence: p.claim.Fence})
 }
 
 // after asks to look again in d (the earliest request wins).

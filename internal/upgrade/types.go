@@ -239,6 +239,11 @@ type TaskEvent struct {
 	Reason  string
 	Message string
 	Source  string
+	// Owner and Fence record who wrote the event: the engine instance's
+	// lease owner and the fencing token it held. Events written by a
+	// request (not the engine) leave them empty and 0. Never rendered.
+	Owner string
+	Fence int64
 }
 
 // Check types accepted by RunClusterCheck.
