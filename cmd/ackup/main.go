@@ -21,9 +21,9 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{
+	return append([]command{
 		{"server", "serve the ACK API", runServer},
-	}
+	}, clientCommands()...)
 }
 
 func usage(w io.Writer) {

@@ -21,6 +21,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	simSpeed := fs.Float64("sim-speed", 1, "simulated seconds per real second for simulated clusters")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	lease := fs.Duration("lease", 15*time.Second, "how long a replica holds a task between passes before another may take it over")
+	engineOwner := fs.String("engine-owner", "", "name of this replica in task leases, unique among running replicas (default host-pid-random)")
+	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed to each AccessKey before Throttling.User (0: no limit)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -40,7 +42,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	logger := slog.New(h)
 	srv, err := server.Open(ctx, server.Config{
-		Addr: *addr, DB: *db, KeyFile: *keyFile, SimSpeed: *simSpeed, Lease: *lease,
+		Addr: *addr, DB: *db, KeyFile: *keyFile, SimSpeed: *simSpeed, Lease: *lease, RateLimit: *rateLimit, EngineOwner: *engineOwner,
 		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
 		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 		Out:             stdout, Logger: logger,

@@ -17,9 +17,11 @@ import (
 	"time"
 
 	"github.com/ackup/ackup/internal/api"
+	"github.com/ackup/ackup/internal/console"
 	"github.com/ackup/ackup/internal/engine"
 	"github.com/ackup/ackup/internal/executor"
 	"github.com/ackup/ackup/internal/executor/sim"
+	"github.com/ackup/ackup/internal/metrics"
 	"github.com/ackup/ackup/internal/secret"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/sign"
@@ -55,6 +57,9 @@ type Config struct {
 	Lease time.Duration
 	// EngineOwner names this replica in leases (default host-pid-random).
 	EngineOwner string
+	// RateLimit is the requests per second allowed to each AccessKey before
+	// Throttling.User (0: no limit).
+	RateLimit float64
 }
 
 // Server is an assembled ackup.
@@ -64,7 +69,10 @@ type Server struct {
 	Service *service.Service
 	Engine  *engine.Engine
 	Handler http.Handler
+	// Metrics is the server's instrumentation, served at /metrics.
+	Metrics *metrics.Metrics
 	sim     *sim.Executor
+	notify  *notifier // wake-ups between replicas; nil unless on PostgreSQL
 	http    *http.Server
 	ln      net.Listener
 	stop    context.CancelFunc
@@ -134,11 +142,19 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Engine, err = engine.New(engine.Config{Store: s.Store, Executor: s.executor, Owner: cfg.EngineOwner, Lease: cfg.Lease, Logger: cfg.Logger})
+	s.Metrics = s.newMetrics()
+	counted := s.Metrics.Store(s.Store)
+	s.Engine, err = engine.New(engine.Config{Store: counted, Executor: s.executor, Owner: cfg.EngineOwner, Lease: cfg.Lease, Logger: cfg.Logger,
+		Observe: s.Metrics.ObservePass})
 	if err != nil {
 		return nil, err
 	}
-	s.Service, err = service.New(service.Config{Store: s.Store, Box: box, Executor: s.executor, Wake: s.Engine.Wake})
+	wake := s.Engine.Wake
+	if pg, isPG := s.Store.(*postgres.Store); isPG {
+		s.notify = newNotifier(pg, s.Engine.Wake, cfg.Logger)
+		wake = s.notify.Wake
+	}
+	s.Service, err = service.New(service.Config{Store: counted, Box: box, Executor: s.executor, Wake: wake})
 	if err != nil {
 		return nil, err
 	}
@@ -146,15 +162,29 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	verifier := &sign.Verifier{Keys: keys{s.Service}, Nonces: nonces}
-	s.Handler, err = api.New(api.Config{
+	apiHandler, err := api.New(api.Config{
 		Backend:      s.Service,
-		Authenticate: authenticate(verifier, s.Service),
+		Authenticate: authenticate(verifier, s.Service, newKeyLimiter(cfg.RateLimit)),
 		Logger:       cfg.Logger,
 		Ready:        s.Store.Ping,
+		Observe:      s.Metrics.ObserveRequest,
+		AuthFailed:   s.Metrics.AuthFailed,
+		Metrics:      s.Metrics.Handler(),
 	})
 	if err != nil {
 		return nil, err
 	}
+	// The console is mounted by prefix rather than through a ServeMux, so
+	// the API keeps its own answers (JSON, never a redirect) for every
+	// other path.
+	consoleHandler := console.Handler()
+	s.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, console.Prefix) {
+			consoleHandler.ServeHTTP(w, r)
+			return
+		}
+		apiHandler.ServeHTTP(w, r)
+	})
 	ok = true
 	return s, nil
 }
@@ -197,6 +227,9 @@ func (s *Server) Start(ctx context.Context) error {
 	ectx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = cancel
 	s.Engine.Start(ectx)
+	if s.notify != nil {
+		s.notify.start(ectx)
+	}
 	s.http = &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
 	s.serveCh = make(chan error, 1)
@@ -219,6 +252,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.stop != nil {
 		s.Engine.Stop()
+	}
+	if s.notify != nil {
+		s.notify.stop()
 	}
 	errs = append(errs, s.Store.Close())
 	return errors.Join(errs...)
@@ -247,7 +283,7 @@ func (p pgNonces) Use(ctx context.Context, keyID, nonce string, now time.Time) e
 }
 
 // authenticate verifies a request's signature and resolves its account.
-func authenticate(v *sign.Verifier, svc *service.Service) func(context.Context, *api.AuthRequest) (string, error) {
+func authenticate(v *sign.Verifier, svc *service.Service, limit *keyLimiter) func(context.Context, *api.AuthRequest) (string, error) {
 	return func(ctx context.Context, r *api.AuthRequest) (string, error) {
 		id, err := v.Verify(ctx, &sign.Request{Method: r.Method, Host: r.Host, RawPath: r.RawPath, RawQuery: r.RawQuery, Header: r.Header, Body: r.Body})
 		var se *sign.Error
@@ -255,6 +291,9 @@ func authenticate(v *sign.Verifier, svc *service.Service) func(context.Context, 
 			return "", &api.AuthError{Code: string(se.Code), Message: se.Message}
 		}
 		if err != nil {
+			return "", err
+		}
+		if err := limit.allow(id, time.Now()); err != nil {
 			return "", err
 		}
 		return svc.AccountForKey(ctx, id)
