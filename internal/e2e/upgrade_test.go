@@ -13,13 +13,13 @@ import (
 // documented is every (status, upgrade_step, upgrade_task.status) triple
 // decisions.md allows GetUpgradeStatus to answer.
 var documented = map[[3]string]bool{
-	{"", "not_start", ""}:                   true,
-	{"running", "prechecking", "running"}:   true,
-	{"running", "upgrading", "running"}:     true,
-	{"pause", "pause", "running"}:           true,
-	{"success", "success", "Success"}:       true,
-	{"fail", "prechecking", "Failed"}:       true,
-	{"fail", "upgrading", "Failed"}:         true,
+	{"", "not_start", ""}:                 true,
+	{"running", "prechecking", "running"}: true,
+	{"running", "upgrading", "running"}:   true,
+	{"pause", "pause", "running"}:         true,
+	{"success", "success", "Success"}:     true,
+	{"fail", "prechecking", "Failed"}:     true,
+	{"fail", "upgrading", "Failed"}:       true,
 }
 
 // watchStatus polls GetUpgradeStatus until the upgrade ends, checking every
