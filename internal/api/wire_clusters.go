@@ -202,6 +202,11 @@ type nodeBody struct {
 	NodepoolID         string   `json:"nodepool_id"`
 	SpotStrategy       string   `json:"spot_strategy"`
 	State              string   `json:"state"`
+	// ackup's extensions, absent from ACK's model (SDKs ignore them): what
+	// a console needs to show a node's upgrade without parsing events.
+	KubeletVersion string `json:"kubelet_version"`
+	Unschedulable  bool   `json:"unschedulable"`
+	Upgrading      bool   `json:"upgrading"`
 }
 
 // instanceStatus is the ECS status a node's state implies.
@@ -230,5 +235,6 @@ func nodeBodyOf(n upgrade.Node) nodeBody {
 		InstanceName: n.Name, InstanceRole: "Worker", InstanceStatus: status, InstanceType: n.InstanceType,
 		InstanceTypeFamily: family, IPAddress: ips, IsAliyunNode: true, NodeName: n.Name, NodeStatus: n.Status,
 		NodepoolID: n.NodePoolID, SpotStrategy: "NoSpot", State: n.State,
+		KubeletVersion: n.Version, Unschedulable: n.Unschedulable, Upgrading: n.Upgrading,
 	}
 }
