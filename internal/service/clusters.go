@@ -12,7 +12,7 @@ import (
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
-var clusterName = regexp.MustCompile(`^[A-Za-z0-9\p{Han}_][A-Za-z0-9\p{Han}_-]{0,62}$`)
+var clusterName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,62}$`)
 
 // Limits on cluster size, so a single request cannot create an unbounded
 // simulated fleet.
@@ -36,7 +36,7 @@ func validateCreate(p *CreateClusterParams) error {
 	case p.Name == "":
 		return upgrade.Missingf("name is required")
 	case !clusterName.MatchString(p.Name):
-		return upgrade.Invalidf("name %q is not allowed: 1 to 63 characters of letters, digits, underscores or hyphens, not starting with a hyphen", p.Name)
+		return upgrade.Invalidf("name %q is not allowed: 1 to 63 letters, digits or hyphens, not starting with a hyphen", p.Name)
 	case p.RegionID == "":
 		return upgrade.Missingf("region_id is required")
 	}
