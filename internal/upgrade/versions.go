@@ -35,6 +35,11 @@ var catalogue = []Version{
 	{"1.33.1-aliyun.1", date("2025-07-01"), date("2027-12-01"), true, "2.1.1"},
 	{"1.33.3-aliyun.1", date("2025-10-20"), date("2027-12-01"), true, "2.1.3"},
 	{"1.34.1-aliyun.1", date("2025-12-15"), date("2028-04-15"), true, "2.1.4"},
+	{"1.35.2-aliyun.1", date("2026-04-20"), date("2028-08-20"), true, "2.1.5"},
+	// Newer than ACK offers for new clusters, known so that registered
+	// Kubernetes clusters at these releases can be upgraded.
+	{"1.36.1-aliyun.1", date("2026-07-10"), date("2028-12-10"), false, "2.2.0"},
+	{"1.37.2-aliyun.1", date("2026-10-05"), date("2029-04-05"), false, "2.2.1"},
 }
 
 // Catalogue returns the known versions, oldest first. The slice is a copy.

@@ -1,0 +1,227 @@
+// Package kubecfg holds the plain configuration of the Kubernetes executor
+// (the credential, the upgrade actions, the drain policy) and the snapshot of
+// a live cluster, without importing any Kubernetes library. The service and
+// the API layer use it to register clusters; only package kube, which does
+// the work, imports client-go.
+package kubecfg
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Action types.
+const (
+	// ActionCommand runs a program (kubeadm over ssh, a cloud CLI, ...) and
+	// then waits for the component to report the target version.
+	ActionCommand = "command"
+	// ActionWait does nothing itself: something outside ackup, such as a
+	// cloud node group or an operator, brings the component to the target
+	// version, and ackup waits for it.
+	ActionWait = "wait"
+)
+
+// Where the control plane's version is read from.
+const (
+	// VersionFromDiscovery reads the API server's /version (the default).
+	VersionFromDiscovery = "discovery"
+	// VersionFromConfigMap reads the "version" key of ConfigMap
+	// kube-system/ackup-control-plane, falling back to /version when the
+	// ConfigMap or key is absent. For control planes whose API server does
+	// not report the version that matters (and for tests, which cannot swap
+	// a kube-apiserver binary).
+	VersionFromConfigMap = "configmap"
+)
+
+// ControlPlaneConfigMap names the ConfigMap that VersionFromConfigMap reads
+// (namespace kube-system, key "version").
+const (
+	ControlPlaneConfigMapNamespace = "kube-system"
+	ControlPlaneConfigMapName      = "ackup-control-plane"
+	ControlPlaneConfigMapKey       = "version"
+)
+
+// Drain timeout policies (the same words as executor.DrainPause and friends).
+const (
+	DrainPause = "pause"
+	DrainSkip  = "skip"
+	DrainFail  = "fail"
+)
+
+// Defaults applied by WithDefaults.
+const (
+	DefaultPoolLabel        = "ackup.io/nodepool"
+	DefaultPoolName         = "default-nodepool"
+	DefaultDrainTimeout     = 10 * time.Minute
+	DefaultDrainPolicy      = DrainPause
+	DefaultActionTimeout    = 30 * time.Minute
+	DefaultNodeReadyTimeout = 10 * time.Minute
+)
+
+// MaxKubeconfigSize bounds the kubeconfig a cluster may be registered with.
+const MaxKubeconfigSize = 1 << 20
+
+// ErrInvalid marks a configuration (or kubeconfig) that cannot work; the
+// message says why. Callers map it to the API's InvalidParameter.
+var ErrInvalid = errors.New("invalid Kubernetes executor configuration")
+
+// Invalidf returns an error wrapping ErrInvalid.
+func Invalidf(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// Action says how a component (the control plane, or one node) is brought
+// to the target version.
+type Action struct {
+	// Type is ActionCommand or ActionWait.
+	Type string `json:"type"`
+	// Command is the program and its arguments (ActionCommand only). It runs
+	// with ACKUP_CLUSTER_ID, ACKUP_NODE_NAME (empty for the control plane),
+	// ACKUP_TARGET_VERSION (Kubernetes form, "v1.34.1"),
+	// ACKUP_TARGET_ACK_VERSION ("1.34.1-aliyun.1") and ACKUP_KUBECONFIG (a
+	// temporary file, mode 0600) in its environment. It must be safe to run
+	// again: ackup reruns it if the server restarted while it ran.
+	Command []string `json:"command,omitempty"`
+	// Timeout bounds the whole action: the command's run and the wait for
+	// the component to report the target version (default 30m).
+	Timeout time.Duration `json:"timeout,omitempty"`
+}
+
+// Config is the Kubernetes executor's configuration of one cluster. It is
+// JSON-encoded and sealed with the server key into the cluster's
+// ExecutorConfig, since it carries the kubeconfig.
+type Config struct {
+	// Kubeconfig is the cluster's kubeconfig (a credential: never logged,
+	// never returned).
+	Kubeconfig []byte `json:"kubeconfig,omitempty"`
+	// PoolLabel is the node label whose value names a node's pool (default
+	// "ackup.io/nodepool"); nodes without it are in DefaultPoolName.
+	PoolLabel string `json:"pool_label,omitempty"`
+	// ControlPlaneAction upgrades the control plane (default: wait).
+	ControlPlaneAction Action `json:"control_plane_action"`
+	// NodeAction upgrades one drained node (default: wait).
+	NodeAction Action `json:"node_action"`
+	// ControlPlaneVersionFrom is VersionFromDiscovery (default) or
+	// VersionFromConfigMap.
+	ControlPlaneVersionFrom string `json:"control_plane_version_from,omitempty"`
+	// DrainTimeout is how long a drain may stay blocked before
+	// DrainTimeoutPolicy applies (default 10m).
+	DrainTimeout time.Duration `json:"drain_timeout,omitempty"`
+	// DrainTimeoutPolicy is DrainPause (default), DrainSkip or DrainFail.
+	DrainTimeoutPolicy string `json:"drain_timeout_policy,omitempty"`
+	// DeleteEmptyDirData lets the drain evict pods with emptyDir volumes,
+	// whose data is lost. Off by default: such pods block the drain.
+	DeleteEmptyDirData bool `json:"delete_emptydir_data,omitempty"`
+	// ForceBarePods lets the drain delete pods that no controller manages;
+	// they are not recreated. Off by default: such pods block the drain.
+	ForceBarePods bool `json:"force_bare_pods,omitempty"`
+	// NodeReadyTimeout bounds the wait for an upgraded node to be Ready at
+	// the target version (default 10m).
+	NodeReadyTimeout time.Duration `json:"node_ready_timeout,omitempty"`
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.PoolLabel == "" {
+		c.PoolLabel = DefaultPoolLabel
+	}
+	c.ControlPlaneAction = c.ControlPlaneAction.withDefaults()
+	c.NodeAction = c.NodeAction.withDefaults()
+	if c.ControlPlaneVersionFrom == "" {
+		c.ControlPlaneVersionFrom = VersionFromDiscovery
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.DrainTimeoutPolicy == "" {
+		c.DrainTimeoutPolicy = DefaultDrainPolicy
+	}
+	if c.NodeReadyTimeout <= 0 {
+		c.NodeReadyTimeout = DefaultNodeReadyTimeout
+	}
+	return c
+}
+
+func (a Action) withDefaults() Action {
+	if a.Type == "" {
+		a.Type = ActionWait
+	}
+	if a.Timeout <= 0 {
+		a.Timeout = DefaultActionTimeout
+	}
+	return a
+}
+
+// Validate checks every field but the kubeconfig's content (package kube
+// parses that). Errors wrap ErrInvalid.
+func (c Config) Validate() error {
+	if len(c.Kubeconfig) > MaxKubeconfigSize {
+		return Invalidf("the kubeconfig is larger than %d bytes", MaxKubeconfigSize)
+	}
+	if strings.ContainsAny(c.PoolLabel, " \t\n") {
+		return Invalidf("pool_label %q is not a label key", c.PoolLabel)
+	}
+	if err := c.ControlPlaneAction.validate("control_plane_action"); err != nil {
+		return err
+	}
+	if err := c.NodeAction.validate("node_action"); err != nil {
+		return err
+	}
+	switch c.ControlPlaneVersionFrom {
+	case "", VersionFromDiscovery, VersionFromConfigMap:
+	default:
+		return Invalidf("control_plane_version_from %q is not one of %s, %s", c.ControlPlaneVersionFrom, VersionFromDiscovery, VersionFromConfigMap)
+	}
+	switch c.DrainTimeoutPolicy {
+	case "", DrainPause, DrainSkip, DrainFail:
+	default:
+		return Invalidf("drain_timeout_policy %q is not one of %s, %s, %s", c.DrainTimeoutPolicy, DrainPause, DrainSkip, DrainFail)
+	}
+	if c.DrainTimeout < 0 || c.NodeReadyTimeout < 0 {
+		return Invalidf("timeouts must not be negative")
+	}
+	return nil
+}
+
+func (a Action) validate(field string) error {
+	switch a.Type {
+	case "", ActionWait:
+		if len(a.Command) > 0 {
+			return Invalidf("%s: a wait action takes no command", field)
+		}
+	case ActionCommand:
+		if len(a.Command) == 0 || a.Command[0] == "" {
+			return Invalidf("%s: a command action needs a command (the program and its arguments)", field)
+		}
+	default:
+		return Invalidf("%s.type %q is not one of %s, %s", field, a.Type, ActionCommand, ActionWait)
+	}
+	if a.Timeout < 0 {
+		return Invalidf("%s.timeout must not be negative", field)
+	}
+	return nil
+}
+
+// Encode returns the JSON form of c (to be sealed; it holds the kubeconfig).
+func (c Config) Encode() []byte {
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // a struct of strings, bools and integers always encodes
+	}
+	return b
+}
+
+// Decode parses what Encode produced and applies the defaults.
+func Decode(b []byte) (Config, error) {
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return Config{}, Invalidf("the executor configuration cannot be read: %v", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c.WithDefaults(), nil
+}

@@ -1,0 +1,165 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ackup/ackup/internal/executor"
+	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/upgrade"
+)
+
+// How soon to look again at an action in progress.
+const (
+	actionRetry = 2 * time.Second
+	readyRetry  = 2 * time.Second
+	// readyQuiet is how long a node may take to come back Ready before
+	// NodeWaitReady names it as a blocker.
+	readyQuiet = time.Minute
+)
+
+func errNodeGone(name string) error {
+	return executor.Failf("node %s is no longer in the cluster", name)
+}
+
+// ClusterCreate reports Done once the API server is ready: ackup does not
+// create registered clusters, it finds them running.
+func (e *Executor) ClusterCreate(ctx context.Context, _ executor.Step) (executor.Result, error) {
+	ctx, cancel := ctxTimeout(ctx)
+	defer cancel()
+	if it := e.checkHealth(ctx); it.Status != statusPassed {
+		return executor.Result{RetryAfter: 5 * time.Second, Blocker: it.Message}, nil
+	}
+	return executor.Result{Done: true}, nil
+}
+
+// jobKey names one run of an action: the component, the target and the
+// step's start as the engine recorded it. Calls for the same step share the
+// run; a step taken again (a new task, a resumed drain) starts a new one.
+func jobKey(component, target string, started time.Time) string {
+	return fmt.Sprintf("%s|%s|%d", component, target, started.UnixNano())
+}
+
+// ControlPlaneUpgrade runs the control plane's action (once per step) and
+// reports Done when the control plane reports s.Target or newer (read from
+// /version, or from the override ConfigMap when so configured). The action
+// failing, or the version not arriving within the action's timeout, fails
+// the step.
+func (e *Executor) ControlPlaneUpgrade(ctx context.Context, s executor.Step) (executor.Result, error) {
+	ctx, cancel := ctxTimeout(ctx)
+	defer cancel()
+	a := e.cfg.ControlPlaneAction
+	k := jobKey("control-plane", s.Target, s.Started)
+	j, running := e.jobs.get(k)
+	if !running {
+		v, err := e.controlPlaneVersion(ctx)
+		if err != nil {
+			return executor.Result{}, err
+		}
+		if atLeast(v, s.Target) {
+			return executor.Result{Done: true}, nil
+		}
+		if a.Type != kubecfg.ActionCommand {
+			return e.actionPending(s, a, fmt.Sprintf("waiting for the control plane to report %s (it reports %s)", KubeVersion(s.Target), v))
+		}
+		j = e.jobs.start(k, a, jobEnv{ClusterID: s.Cluster.ID, TargetVersion: s.Target})
+	}
+	done, err := j.result()
+	if err != nil {
+		e.jobs.forget(k)
+		return executor.Result{}, executor.Failf("the control plane upgrade to %s failed: %v", s.Target, err)
+	}
+	if !done {
+		return e.actionPending(s, a, fmt.Sprintf("running the control plane upgrade command %s", a.Command[0]))
+	}
+	v, err := e.controlPlaneVersion(ctx)
+	if err != nil {
+		return executor.Result{}, err
+	}
+	if atLeast(v, s.Target) {
+		return executor.Result{Done: true}, nil
+	}
+	return e.actionPending(s, a, fmt.Sprintf("waiting for the control plane to report %s (it reports %s)", KubeVersion(s.Target), v))
+}
+
+// actionPending reports an action still under way, or fails it once its
+// timeout has passed since the step started.
+func (e *Executor) actionPending(s executor.Step, a kubecfg.Action, what string) (executor.Result, error) {
+	if s.Elapsed() >= a.Timeout {
+		return executor.Result{}, executor.Failf("%s: gave up after %s (the action's timeout)", what, a.Timeout)
+	}
+	return executor.Result{RetryAfter: actionRetry, Blocker: what}, nil
+}
+
+// NodeUpgrade runs the node's action once per step. A `command` action is
+// Done when the command exits 0 (a non-zero exit fails the step with its
+// output); a `wait` action is Done when the kubelet reports s.Target. A node
+// whose kubelet already reports s.Target is Done without running anything.
+func (e *Executor) NodeUpgrade(ctx context.Context, s executor.Step, n upgrade.Node) (executor.Result, error) {
+	ctx, cancel := ctxTimeout(ctx)
+	defer cancel()
+	a := e.cfg.NodeAction
+	k := jobKey("node/"+n.Name, s.Target, s.Started)
+	if a.Type == kubecfg.ActionCommand {
+		if j, ok := e.jobs.get(k); ok {
+			return e.nodeJobResult(s, a, n, k, j)
+		}
+	}
+	node, err := e.getNode(ctx, n.Name)
+	if err != nil {
+		return executor.Result{}, err
+	}
+	kv := node.Status.NodeInfo.KubeletVersion
+	if atLeast(kv, s.Target) {
+		return executor.Result{Done: true}, nil
+	}
+	if a.Type == kubecfg.ActionCommand {
+		j := e.jobs.start(k, a, jobEnv{ClusterID: s.Cluster.ID, NodeName: n.Name, TargetVersion: s.Target})
+		return e.nodeJobResult(s, a, n, k, j)
+	}
+	return e.actionPending(s, a, fmt.Sprintf("waiting for node %s's kubelet to report %s (it reports %s)", n.Name, KubeVersion(s.Target), kv))
+}
+
+func (e *Executor) nodeJobResult(s executor.Step, a kubecfg.Action, n upgrade.Node, k string, j *job) (executor.Result, error) {
+	done, err := j.result()
+	switch {
+	case err != nil:
+		e.jobs.forget(k)
+		return executor.Result{}, executor.Failf("the upgrade of node %s to %s failed: %v", n.Name, s.Target, err)
+	case done:
+		return executor.Result{Done: true}, nil
+	}
+	return executor.Result{RetryAfter: actionRetry}, nil
+}
+
+// NodeWaitReady reports Done once the node is Ready and its kubelet reports
+// s.Target or newer; it fails the step if that takes longer than the
+// configured node ready timeout.
+func (e *Executor) NodeWaitReady(ctx context.Context, s executor.Step, n upgrade.Node) (executor.Result, error) {
+	ctx, cancel := ctxTimeout(ctx)
+	defer cancel()
+	node, err := e.getNode(ctx, n.Name)
+	if err != nil {
+		return executor.Result{}, err
+	}
+	kv := node.Status.NodeInfo.KubeletVersion
+	ready := nodeReady(node)
+	if ready && atLeast(kv, s.Target) {
+		return executor.Result{Done: true}, nil
+	}
+	what := fmt.Sprintf("node %s is NotReady", n.Name)
+	if ready {
+		what = fmt.Sprintf("node %s is Ready but its kubelet reports %s, not %s", n.Name, kv, KubeVersion(s.Target))
+	}
+	if s.Elapsed() >= e.cfg.NodeReadyTimeout {
+		return executor.Result{}, executor.Failf("%s %s after its upgrade to %s; it stays cordoned for inspection", what, e.cfg.NodeReadyTimeout, s.Target)
+	}
+	r := executor.Result{RetryAfter: readyRetry}
+	// A node is NotReady for a while after any upgrade; only a longer wait
+	// is worth showing as what holds the upgrade up.
+	if s.Elapsed() >= min(readyQuiet, e.cfg.NodeReadyTimeout/2) {
+		r.Blocker = what + "; waiting up to " + e.cfg.NodeReadyTimeout.String()
+	}
+	return r, nil
+}
