@@ -114,14 +114,20 @@ func TestClusterOperations(t *testing.T) {
 		}
 		gone := old.Body.ClusterId
 		for name, call := range map[string]func() error{
-			"detail":  func() error { _, err := c.DescribeClusterDetail(gone); return err },
-			"status":  func() error { _, err := c.GetUpgradeStatus(gone); return err },
-			"pools":   func() error { _, err := c.DescribeClusterNodePools(gone, &cs.DescribeClusterNodePoolsRequest{}); return err },
-			"nodes":   func() error { _, err := c.DescribeClusterNodes(gone, &cs.DescribeClusterNodesRequest{}); return err },
-			"tasks":   func() error { _, err := c.DescribeClusterTasks(gone, &cs.DescribeClusterTasksRequest{}); return err },
-			"upgrade": func() error { _, err := c.UpgradeCluster(gone, &cs.UpgradeClusterRequest{NextVersion: dara.String("1.32.1-aliyun.1")}); return err },
-			"checks":  func() error { _, err := c.ListClusterChecks(gone, &cs.ListClusterChecksRequest{}); return err },
-			"delete":  func() error { _, err := c.DeleteCluster(gone, &cs.DeleteClusterRequest{}); return err },
+			"detail": func() error { _, err := c.DescribeClusterDetail(gone); return err },
+			"status": func() error { _, err := c.GetUpgradeStatus(gone); return err },
+			"pools": func() error {
+				_, err := c.DescribeClusterNodePools(gone, &cs.DescribeClusterNodePoolsRequest{})
+				return err
+			},
+			"nodes": func() error { _, err := c.DescribeClusterNodes(gone, &cs.DescribeClusterNodesRequest{}); return err },
+			"tasks": func() error { _, err := c.DescribeClusterTasks(gone, &cs.DescribeClusterTasksRequest{}); return err },
+			"upgrade": func() error {
+				_, err := c.UpgradeCluster(gone, &cs.UpgradeClusterRequest{NextVersion: dara.String("1.32.1-aliyun.1")})
+				return err
+			},
+			"checks": func() error { _, err := c.ListClusterChecks(gone, &cs.ListClusterChecksRequest{}); return err },
+			"delete": func() error { _, err := c.DeleteCluster(gone, &cs.DeleteClusterRequest{}); return err },
 		} {
 			t.Run("deleted/"+name, func(t *testing.T) { sdkErr(t, call(), "ErrorClusterNotFound", 404) })
 		}
