@@ -12,6 +12,10 @@ build: ## build bin/ackup
 test: ## run every test (PostgreSQL, browser and kube-apiserver tests need what .ci/run starts)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
+# The SDK end-to-end suite again, every server on PostgreSQL. The replica
+# tests always run on PostgreSQL and the crash test on its own SQLite file,
+# so the run above has covered them.
+	ACKUP_E2E_STORE=postgres $(GO) test -count=1 -timeout 20m -skip 'TestReplica|TestCrashRecovery' ./internal/e2e/
 
 lint: ## gofmt, go vet, staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -41,11 +40,14 @@ func withSpeed(speed float64) envOpt { return func(c *server.Config) { c.SimSpee
 
 func withDB(db string) envOpt { return func(c *server.Config) { c.DB = db } }
 
-// start runs a server on a free loopback port with a temp database.
+// start runs a server on a free loopback port with a database of its own:
+// a temp SQLite file, or a fresh PostgreSQL schema when ACKUP_E2E_STORE is
+// postgres (see testStore).
 func start(t *testing.T, opts ...envOpt) *env {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := server.Config{Addr: "127.0.0.1:0", DB: filepath.Join(dir, "ackup.db"), SimSpeed: 1000,
+	db, keyFile := testStore(t, dir)
+	cfg := server.Config{Addr: "127.0.0.1:0", DB: db, KeyFile: keyFile, SimSpeed: 1000,
 		AccessKeyID: testKeyID, AccessKeySecret: testKeySecret,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if testing.Verbose() {
