@@ -38,8 +38,6 @@ type envOpt func(*server.Config)
 
 func withSpeed(speed float64) envOpt { return func(c *server.Config) { c.SimSpeed = speed } }
 
-func withDB(db string) envOpt { return func(c *server.Config) { c.DB = db } }
-
 // start runs a server on a free loopback port with a database of its own:
 // a temp SQLite file, or a fresh PostgreSQL schema when ACKUP_E2E_STORE is
 // postgres (see testStore).

@@ -248,13 +248,14 @@ func TestNodePoolUpgradeFirstBatch(t *testing.T) {
 		}
 		return nil
 	})
-	nodes, _ = c.DescribeClusterNodes(dara.String(id), &cs.DescribeClusterNodesRequest{})
-	upgraded := map[string]bool{}
+	counts := nodeUpgradeCounts(t, c, task)
 	for _, n := range names {
-		upgraded[dara.StringValue(n)] = true
+		if counts[dara.StringValue(n)] != 1 {
+			t.Fatalf("node %s upgraded %d times, want once (%v)", dara.StringValue(n), counts[dara.StringValue(n)], counts)
+		}
 	}
-	if got := eventCount(t, c, task, "NodeUpgraded"); got != 4 {
-		t.Fatalf("%d nodes upgraded, want 4", got)
+	if len(counts) != 4 {
+		t.Fatalf("nodes upgraded %v, want exactly the 4 named", counts)
 	}
 	tasks, err := c.DescribeClusterTasks(dara.String(id), &cs.DescribeClusterTasksRequest{PageSize: dara.Int32(2), PageNumber: dara.Int32(1)})
 	if err != nil || len(tasks.Body.Tasks) != 2 || dara.Int64Value(tasks.Body.PageInfo.TotalCount) != 3 || dara.StringValue(tasks.Body.RequestId) == "" {
