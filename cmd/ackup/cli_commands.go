@@ -29,8 +29,9 @@ type group struct {
 // clientGroups is the client command tree.
 func clientGroups() []group {
 	return []group{
-		{"cluster", "create, list, show and delete clusters", []subcommand{
+		{"cluster", "create, register, list, show and delete clusters", []subcommand{
 			{"create", "--name NAME [flags]", "create a (simulated) cluster and print its id", clusterCreate},
+			{"register", "--name NAME --kubeconfig FILE [flags]", "register an existing Kubernetes cluster by its kubeconfig and print its id", clusterRegister},
 			{"list", "[flags]", "list the clusters", clusterList},
 			{"show", "CLUSTER [flags]", "show a cluster with its node pools", clusterShow},
 			{"delete", "CLUSTER [flags]", "delete a cluster", clusterDelete},

@@ -23,6 +23,7 @@ type command struct {
 func commands() []command {
 	return append([]command{
 		{"server", "serve the ACK API", runServer},
+		{"bench", "measure ackup under load (and a fleet of upgrades)", runBench},
 	}, clientCommands()...)
 }
 

@@ -23,6 +23,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	lease := fs.Duration("lease", 15*time.Second, "how long a replica holds a task between passes before another may take it over")
 	engineOwner := fs.String("engine-owner", "", "name of this replica in task leases, unique among running replicas (default host-pid-random)")
 	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed to each AccessKey before Throttling.User (0: no limit)")
+	pprofAddr := fs.String("pprof-addr", "", "admin address serving Go profiles at /debug/pprof/, never on the API address (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -55,6 +56,16 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "ackup server: %v\n", err)
 		_ = srv.Shutdown(context.Background())
 		return 1
+	}
+	if *pprofAddr != "" {
+		prof, err := server.StartProfiler(*pprofAddr, logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "ackup server: %v\n", err)
+			_ = srv.Shutdown(context.Background())
+			return 1
+		}
+		defer prof.Close()
+		logger.Info("serving profiles", "addr", prof.Addr())
 	}
 	logger.Info("ackup serving", "addr", srv.Addr(), "db", *db, "sim_speed", *simSpeed)
 	code := 0

@@ -52,6 +52,7 @@ type Backend interface {
 	RunCheck(ctx context.Context, account, clusterID string, p service.CheckParams) (string, error)
 	GetCheck(ctx context.Context, account, clusterID, checkID string) (upgrade.Check, error)
 	ListChecks(ctx context.Context, account, clusterID, typ, target string) ([]upgrade.Check, error)
+	RegisterExternal(ctx context.Context, account string, p service.ExternalParams) (service.Created, error)
 }
 
 // The service is the Backend the server is wired with.
@@ -112,8 +113,20 @@ type Config struct {
 	// always ready.
 	Ready func(ctx context.Context) error
 	// NewRequestID returns the id sent as x-acs-request-id and in bodies.
-	// Default: upgrade.NewRequestID.
+	// Default: a random id in upgrade.NewRequestID's form, made without a
+	// system call.
 	NewRequestID func() string
+	// Observe, when set, is told of every API request once it is answered:
+	// the operation's name, the ACK error code ("" on success), the HTTP
+	// status and how long it took. Requests that match no operation
+	// (/healthz, /metrics, unknown routes) are not observed. It runs on
+	// every request, so it must be cheap.
+	Observe func(op, code string, status int, d time.Duration)
+	// AuthFailed, when set, is told the gateway code (the reason) of every
+	// request that Authenticate refused with an *AuthError.
+	AuthFailed func(reason string)
+	// Metrics, when set, is served without authentication at GET /metrics.
+	Metrics http.Handler
 }
 
 // maxBodyBytes is the largest request body accepted (decisions.md).
@@ -127,6 +140,9 @@ type server struct {
 	now     func() time.Time
 	ready   func(ctx context.Context) error
 	newID   func() string
+	observe func(op, code string, status int, d time.Duration)
+	authErr func(reason string)
+	metrics http.Handler
 	mux     *http.ServeMux
 	// opsJSON is the route table as served at /api/ackup/operations.
 	opsJSON []byte
@@ -147,6 +163,9 @@ func New(cfg Config) (http.Handler, error) {
 		now:     cfg.Now,
 		ready:   cfg.Ready,
 		newID:   cfg.NewRequestID,
+		observe: cfg.Observe,
+		authErr: cfg.AuthFailed,
+		metrics: cfg.Metrics,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -155,7 +174,7 @@ func New(cfg Config) (http.Handler, error) {
 		s.now = time.Now
 	}
 	if s.newID == nil {
-		s.newID = upgrade.NewRequestID
+		s.newID = newRequestID
 	}
 	if err := s.routes(); err != nil {
 		return nil, err
@@ -187,6 +206,9 @@ func (s *server) routes() error {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /api/ackup/operations", s.operations)
+	if s.metrics != nil {
+		s.mux.Handle("GET /metrics", s.metrics)
+	}
 	s.mux.HandleFunc("/", s.unknownRoute)
 	return nil
 }
@@ -215,6 +237,7 @@ func (s *server) handlers() map[string]handlerFunc {
 		"RunClusterCheck":                   s.runClusterCheck,
 		"GetClusterCheck":                   s.getClusterCheck,
 		"ListClusterChecks":                 s.listClusterChecks,
+		"RegisterCluster":                   s.registerCluster,
 	}
 }
 

@@ -14,6 +14,13 @@ type jsonAppender interface {
 	appendJSON(b []byte) []byte
 }
 
+// xmlAppender is a wire value that renders its XML view itself, exactly as
+// jsonToXML renders its JSON under root (a test holds the two equal). Only
+// GetUpgradeStatus's body implements it.
+type xmlAppender interface {
+	appendXML(b []byte, root string) []byte
+}
+
 // appendJSONValue writes v's JSON encoding to buf: {} for nil, the value's
 // own rendering for a jsonAppender, encoding/json otherwise. HTML characters
 // are not escaped (like the SDK's own encoder), and there is no trailing

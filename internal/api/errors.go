@@ -153,6 +153,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.gateway {
 		e.hostID = hostOnly(r.Host)
 	}
+	if st := stateFrom(r.Context()); st != nil {
+		st.code = e.code
+	}
 	buf := getBuf()
 	defer putBuf(buf)
 	if wantsXML(r.Header) {

@@ -22,6 +22,7 @@ type reqState struct {
 	requestID string
 	op        string
 	account   string
+	code      string // the ACK error code sent, "" on success
 	status    int
 	wrote     bool
 	// idHeader backs the x-acs-request-id header value, saving an allocation.
@@ -89,12 +90,14 @@ func (s *server) withRecover(next http.Handler) http.Handler {
 	})
 }
 
-// withAccessLog writes one line per request. It logs from a deferred call
-// so that a panicking request is logged too (with the 500 that withRecover
-// is about to send). Query strings and headers are not logged.
+// withAccessLog writes one line per request and tells Config.Observe about
+// API requests. It works from a deferred call so that a panicking request
+// is logged too (with the 500 that withRecover is about to send). Query
+// strings and headers are not logged.
 func (s *server) withAccessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+		logged := s.log.Enabled(r.Context(), slog.LevelInfo)
+		if !logged && s.observe == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -102,17 +105,23 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 		completed := false
 		defer func() {
 			st := stateFrom(r.Context())
-			status := st.status
+			status, code := st.status, st.code
 			switch {
 			case !completed && !st.wrote:
-				status = http.StatusInternalServerError
+				status, code = http.StatusInternalServerError, errPanic.code
 			case status == 0:
 				status = http.StatusOK
 			}
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
-				slog.Int("status", status), slog.Duration("duration", s.now().Sub(start)),
-				slog.String("request_id", st.requestID), slog.String("action", st.op), slog.String("account", st.account))
+			d := s.now().Sub(start)
+			if s.observe != nil && st.op != "" {
+				s.observe(st.op, code, status, d)
+			}
+			if logged {
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+					slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
+					slog.Int("status", status), slog.Duration("duration", d),
+					slog.String("request_id", st.requestID), slog.String("action", st.op), slog.String("account", st.account))
+			}
 		}()
 		next.ServeHTTP(w, r)
 		completed = true
@@ -212,6 +221,10 @@ func (s *server) apiRoute(op *Operation, h handlerFunc) http.Handler {
 			err = errors.New("api: Authenticate returned no account and no error")
 		}
 		if err != nil {
+			var ac authCoder
+			if s.authErr != nil && errors.As(err, &ac) {
+				s.authErr(ac.AuthCode())
+			}
 			s.writeError(w, r, err)
 			return
 		}

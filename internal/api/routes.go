@@ -204,6 +204,7 @@ func Operations() []Operation {
 				queryP("type", "string", "Only checks of this type."),
 				queryP("target", "string", "Only checks of this target."),
 			}},
+		registerClusterOp(),
 	}
 	for i := range ops {
 		ops[i].SuccessStatus = http.StatusOK

@@ -49,6 +49,7 @@ var opCases = []opCase{
 		service.CheckParams{Type: "ClusterUpgrade", Target: "c1", Options: map[string]string{"targetVersion": "1.32.7-aliyun.1"}}},
 	{"GetClusterCheck", "GET", "/clusters/c1/checks/chk%2F1%20x", "", "GetCheck", "chk/1 x"},
 	{"ListClusterChecks", "GET", "/clusters/c1/checks?target=np1&type=ClusterUpgrade", "", "ListChecks", [2]string{"ClusterUpgrade", "np1"}},
+	{"RegisterCluster", "POST", "/api/ackup/v1/clusters", registerCaseBody, "RegisterExternal", registerCaseParams},
 }
 
 func TestEveryOperationIsRoutedByMethodAndEscapedPath(t *testing.T) {
@@ -197,8 +198,8 @@ func TestOperationsDescriptionIsPublicJSON(t *testing.T) {
 			}
 		}
 	}
-	if len(got) != 21 {
-		t.Errorf("%d operations, want 21", len(got))
+	if len(got) != 22 {
+		t.Errorf("%d operations, want 22", len(got))
 	}
 }
 

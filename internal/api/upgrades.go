@@ -161,6 +161,22 @@ func (u *upgradeStatusBody) appendJSON(b []byte) []byte {
 	return append(b, `}}`...)
 }
 
+// appendXML renders the body as jsonToXML would render its JSON, without
+// the JSON: the XML view is what clients sending no Accept header poll.
+func (u *upgradeStatusBody) appendXML(b []byte, root string) []byte {
+	b = append(b, xmlHeader...)
+	b = appendOpen(b, root)
+	b = appendXMLElement(b, "error_message", u.ErrorMessage)
+	b = appendXMLElement(b, "precheck_report_id", u.PrecheckReportID)
+	b = appendXMLElement(b, "status", u.Status)
+	b = appendXMLElement(b, "upgrade_step", u.UpgradeStep)
+	b = append(b, "<upgrade_task>"...)
+	b = appendXMLElement(b, "message", u.UpgradeTask.Message)
+	b = appendXMLElement(b, "status", u.UpgradeTask.Status)
+	b = append(b, "</upgrade_task>"...)
+	return appendClose(b, root)
+}
+
 // nodepoolUpgradeBody answers UpgradeClusterNodepool; note the capitalised
 // RequestId of this one operation.
 type nodepoolUpgradeBody struct {

@@ -93,6 +93,14 @@ func New(cfg Config) (*Engine, error) {
 // Owner returns the name this instance leases tasks under.
 func (e *Engine) Owner() string { return e.cfg.Owner }
 
+// QueueDepth returns how many tasks this instance has claimed and not yet
+// finished a pass over: those waiting for a worker plus those in a pass.
+func (e *Engine) QueueDepth() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.inflight)
+}
+
 // Wake asks the engine to look for due tasks now.
 func (e *Engine) Wake(string) {
 	select {

@@ -20,6 +20,7 @@ import (
 	"github.com/ackup/ackup/internal/console"
 	"github.com/ackup/ackup/internal/engine"
 	"github.com/ackup/ackup/internal/executor"
+	"github.com/ackup/ackup/internal/executor/kube"
 	"github.com/ackup/ackup/internal/executor/sim"
 	"github.com/ackup/ackup/internal/metrics"
 	"github.com/ackup/ackup/internal/secret"
@@ -72,7 +73,8 @@ type Server struct {
 	// Metrics is the server's instrumentation, served at /metrics.
 	Metrics *metrics.Metrics
 	sim     *sim.Executor
-	notify  *notifier // wake-ups between replicas; nil unless on PostgreSQL
+	kube    *kube.Cache // the executors of registered clusters
+	notify  *notifier   // wake-ups between replicas; nil unless on PostgreSQL
 	http    *http.Server
 	ln      net.Listener
 	stop    context.CancelFunc
@@ -142,6 +144,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.kube = kube.NewCache(box.Open)
 	s.Metrics = s.newMetrics()
 	counted := s.Metrics.Store(s.Store)
 	s.Engine, err = engine.New(engine.Config{Store: counted, Executor: s.executor, Owner: cfg.EngineOwner, Lease: cfg.Lease, Logger: cfg.Logger,
@@ -154,7 +157,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		s.notify = newNotifier(pg, s.Engine.Wake, cfg.Logger)
 		wake = s.notify.Wake
 	}
-	s.Service, err = service.New(service.Config{Store: counted, Box: box, Executor: s.executor, Wake: wake})
+	s.Service, err = service.New(service.Config{Store: counted, Box: box, Executor: s.executor, Wake: wake,
+		Snapshot: kube.Snapshot, Live: s.kubeLive, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +198,8 @@ func (s *Server) executor(c upgrade.Cluster) (executor.Executor, error) {
 	switch c.Executor {
 	case upgrade.ExecutorSim, "":
 		return s.sim, nil
+	case upgrade.ExecutorKube:
+		return s.kubeExecutor(c)
 	}
 	return nil, fmt.Errorf("cluster %s uses executor %q, which this server does not run", c.ID, c.Executor)
 }
@@ -256,6 +262,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.notify != nil {
 		s.notify.stop()
 	}
+	s.kube.Close()
 	errs = append(errs, s.Store.Close())
 	return errors.Join(errs...)
 }

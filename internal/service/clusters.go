@@ -176,6 +176,7 @@ func (s *Service) view(ctx context.Context, q store.Querier, c upgrade.Cluster) 
 
 // DescribeCluster returns a cluster of account.
 func (s *Service) DescribeCluster(ctx context.Context, account, clusterID string) (ClusterView, error) {
+	s.refreshLive(ctx, account, clusterID)
 	c, err := s.clusterGet(ctx, s.st, account, clusterID)
 	if err != nil {
 		return ClusterView{}, err
@@ -241,6 +242,7 @@ func (s *Service) DeleteCluster(ctx context.Context, account, clusterID string) 
 // ListNodePools returns a cluster's node pools (optionally those named
 // name) with node counts.
 func (s *Service) ListNodePools(ctx context.Context, account, clusterID, name string) ([]NodePoolView, error) {
+	s.refreshLive(ctx, account, clusterID)
 	if _, err := s.clusterGet(ctx, s.st, account, clusterID); err != nil {
 		return nil, err
 	}
@@ -285,6 +287,7 @@ func (s *Service) ListNodePools(ctx context.Context, account, clusterID, name st
 
 // ListNodes returns a page of a cluster's nodes and the total count.
 func (s *Service) ListNodes(ctx context.Context, account string, p store.NodeListParams) ([]upgrade.Node, int, error) {
+	s.refreshLive(ctx, account, p.ClusterID)
 	if _, err := s.clusterGet(ctx, s.st, account, p.ClusterID); err != nil {
 		return nil, 0, err
 	}

@@ -8,10 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/ackup/ackup/internal/executor"
+	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/secret"
 	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
@@ -32,6 +34,16 @@ type Config struct {
 	// KeyCacheTTL bounds how long a resolved AccessKey is trusted without
 	// re-reading the store (default 5s).
 	KeyCacheTTL time.Duration
+	// Snapshot reads a live cluster through a kubeconfig (kube.Snapshot);
+	// RegisterExternal needs it.
+	Snapshot func(ctx context.Context, cfg kubecfg.Config) (kubecfg.Live, error)
+	// Live reads a registered cluster as it is now (through its cached
+	// executor). When set, DescribeCluster, ListNodePools and ListNodes
+	// refresh ExecutorKube clusters from it (see external.go).
+	Live func(ctx context.Context, c upgrade.Cluster) (kubecfg.Live, error)
+	// Logger receives the failures of those refreshes (default
+	// slog.Default()).
+	Logger *slog.Logger
 }
 
 // Service implements the API's operations over a store. Every method takes
@@ -46,6 +58,10 @@ type Service struct {
 	wake     func(string)
 	keyTTL   time.Duration
 	keys     sync.Map // access key id -> *keyEntry
+	snapshot func(ctx context.Context, cfg kubecfg.Config) (kubecfg.Live, error)
+	live     func(ctx context.Context, c upgrade.Cluster) (kubecfg.Live, error)
+	log      *slog.Logger
+	refresh  liveRefresh
 }
 
 // New validates cfg and returns a Service.
@@ -53,7 +69,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Box == nil || cfg.Executor == nil {
 		return nil, errors.New("service: Store, Box and Executor are required")
 	}
-	s := &Service{st: cfg.Store, box: cfg.Box, executor: cfg.Executor, now: cfg.Now, wake: cfg.Wake, keyTTL: cfg.KeyCacheTTL}
+	s := &Service{st: cfg.Store, box: cfg.Box, executor: cfg.Executor, now: cfg.Now, wake: cfg.Wake, keyTTL: cfg.KeyCacheTTL,
+		snapshot: cfg.Snapshot, live: cfg.Live, log: cfg.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -62,6 +79,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.keyTTL <= 0 {
 		s.keyTTL = 5 * time.Second
+	}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
 	return s, nil
 }

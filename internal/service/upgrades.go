@@ -173,16 +173,17 @@ func (s *Service) UpgradeNodePool(ctx context.Context, account, clusterID, poolI
 
 // UpgradeStatus renders the cluster's current or latest upgrade in
 // GetUpgradeStatus's view.
+// It is what old clients poll, so it reads the store once, through the
+// reader pool, and never waits on the engine's writes.
 func (s *Service) UpgradeStatus(ctx context.Context, account, clusterID string) (upgrade.UpgradeStatus, error) {
-	if _, err := s.clusterGet(ctx, s.st, account, clusterID); err != nil {
-		return upgrade.UpgradeStatus{}, err
-	}
-	t, err := s.st.TaskLatest(ctx, clusterID, upgrade.TaskClusterUpgrade)
-	if errors.Is(err, store.ErrNotFound) {
-		return upgrade.StatusOf(nil), nil
-	}
-	if err != nil {
+	t, found, err := s.st.TaskStatusLatest(ctx, account, clusterID, upgrade.TaskClusterUpgrade)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return upgrade.UpgradeStatus{}, upgrade.NotFound(upgrade.ResCluster, clusterID)
+	case err != nil:
 		return upgrade.UpgradeStatus{}, fmt.Errorf("latest upgrade of %s: %w", clusterID, err)
+	case !found:
+		return upgrade.StatusOf(nil), nil
 	}
 	return upgrade.StatusOf(&t), nil
 }

@@ -165,7 +165,7 @@ func (v *Verifier) verifyACS3(ctx context.Context, r *Request, a *authorization,
 	s.buildACS3(r, a, payload[:])
 	var stsBuf [len(nameACS3SHA256) + 1 + 64]byte
 	sts := acs3StringToSign(&stsBuf, a.alg, s.buf)
-	mac := hmac.New(a.alg.newHash(), []byte(secret))
+	mac := s.hmacFor(a.alg, secret)
 	mac.Write(sts)
 	var got [32]byte
 	if !hmac.Equal(mac.Sum(got[:0]), a.sig[:a.sigLen]) {

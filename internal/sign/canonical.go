@@ -2,7 +2,10 @@ package sign
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
 	"errors"
+	"hash"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,6 +20,27 @@ type scratch struct {
 	params []param    // query parameters, offsets into dec
 	hdrs   []header   // x-acs-* headers of a legacy request
 	vals   [][]string // values of an ACS3 request's signed headers, nil for host
+	// mac is the HMAC of the last request this scratch verified, kept with
+	// what it is keyed by: most requests come from one key, and keying an
+	// HMAC costs allocations and two hash blocks.
+	mac    hash.Hash
+	macAlg algorithm
+	macKey string
+}
+
+// hmacFor returns an HMAC for alg keyed with secret, reset and ready: the
+// one kept from the last request when it matches.
+func (s *scratch) hmacFor(alg algorithm, secret string) hash.Hash {
+	if s.mac != nil && s.macAlg == alg && s.macKey == secret {
+		s.mac.Reset()
+		return s.mac
+	}
+	newHash := sha1.New
+	if alg != algROA {
+		newHash = alg.newHash()
+	}
+	s.mac, s.macAlg, s.macKey = hmac.New(newHash, []byte(secret)), alg, secret
+	return s.mac
 }
 
 // param is one decoded query parameter: dec[k0:k1] = dec[v0:v1].

@@ -120,7 +120,7 @@ func (v *Verifier) verifyROA(ctx context.Context, r *Request, a *authorization, 
 	}
 	s.buildROAHeaders(r)
 	prefix := len(s.buf)
-	mac := hmac.New(sha1.New, []byte(secret))
+	mac := s.hmacFor(algROA, secret)
 	var got [sha1.Size]byte
 	first := ""
 	ok := false

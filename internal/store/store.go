@@ -62,6 +62,13 @@ type ClaimParams struct {
 	Limit int
 }
 
+// TaskCount is how many tasks of one type are in one state.
+type TaskCount struct {
+	Type  upgrade.TaskType
+	State upgrade.TaskState
+	N     int
+}
+
 // Claim is a task handed to an engine instance with its fencing token.
 type Claim struct {
 	TaskID string
@@ -105,6 +112,15 @@ type Querier interface {
 	TaskActive(ctx context.Context, clusterID string) (upgrade.Task, error)
 	// TaskLatest returns the cluster's newest task of type typ, ErrNotFound if none.
 	TaskLatest(ctx context.Context, clusterID string, typ upgrade.TaskType) (upgrade.Task, error)
+	// TaskStatusLatest is GetUpgradeStatus's read in one statement: the
+	// newest task of type typ of the live cluster clusterID of accountID
+	// (empty: any account), with only ID, ClusterID, Type, State, Step,
+	// Message, ErrorMessage and PrecheckID set. A cluster that ClusterGet
+	// would not return is ErrNotFound; found is false when the cluster has
+	// no task of type typ.
+	TaskStatusLatest(ctx context.Context, accountID, clusterID string, typ upgrade.TaskType) (t upgrade.Task, found bool, err error)
+	// TaskCountByState counts every task by type and state, for metrics.
+	TaskCountByState(ctx context.Context) ([]TaskCount, error)
 
 	// EventAppend appends events to a task; Seq is assigned by the store
 	// (1, 2, ... per task) and Time kept as given.

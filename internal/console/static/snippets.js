@@ -52,9 +52,55 @@ function goRawString(s) {
   return s.includes('`') ? JSON.stringify(s) : '`' + s + '`';
 }
 
+// ackup's own operations (under /api/ackup/, such as RegisterCluster) have
+// no method in the SDK: the snippets call them through its generic CallApi,
+// described as the SDK describes its ROA operations, so that they are
+// signed like every other call.
+const isExtension = (op) => op.path.startsWith('/api/ackup/');
+
+// extensionPath is the operation's path with its path arguments escaped.
+function extensionPath(op, args) {
+  return op.path.replace(/\{(\w+)\}/g, (_, n) => encodeURIComponent(String((args.path || {})[n] ?? '')));
+}
+
+function extensionQuery(op, args) {
+  const q = {};
+  for (const p of op.params.filter((x) => x.in === 'query')) {
+    const v = (args.query || {})[p.name];
+    if (v !== undefined && v !== '') q[p.name] = String(v);
+  }
+  return q;
+}
+
+// goExtensionCall is the CallApi part of goSnippet for an extension.
+function goExtensionCall(op, args) {
+  const query = Object.entries(extensionQuery(op, args))
+    .map(([k, v]) => `\t\t${goString(k)}: dara.String(${goString(v)}),\n`).join('');
+  return `\tbody := map[string]any{}
+\tif err := json.Unmarshal([]byte(${goRawString(JSON.stringify(args.body || {}))}), &body); err != nil {
+\t\tlog.Fatal(err)
+\t}
+\tresp, err := client.CallApi(&openapiutil.Params{
+\t\tAction: dara.String(${goString(op.name)}), Version: dara.String("2015-12-15"), Protocol: dara.String("HTTPS"),
+\t\tPathname: dara.String(${goString(extensionPath(op, args))}), Method: dara.String(${goString(op.method)}),
+\t\tAuthType: dara.String("AK"), Style: dara.String("ROA"), ReqBodyType: dara.String("json"), BodyType: dara.String("json"),
+\t}, &openapiutil.OpenApiRequest{Body: body, Query: map[string]*string{
+${query}\t}}, &dara.RuntimeOptions{})
+\tif err != nil {
+\t\tlog.Fatal(err)
+\t}
+\tout, err := json.MarshalIndent(resp["body"], "", "  ")
+\tif err != nil {
+\t\tlog.Fatal(err)
+\t}
+\tfmt.Println(string(out))
+`;
+}
+
 // goSnippet is a complete program: go run it with the AccessKey pair in
 // ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET.
 export function goSnippet(op, args, endpoint) {
+  const extension = isExtension(op);
   const argList = pathArgs(op).map((n) => `dara.String(${goString((args.path || {})[n] ?? '')})`);
   let request = '';
   if (hasRequest(op)) {
@@ -69,7 +115,13 @@ export function goSnippet(op, args, endpoint) {
   const print = op.bodyType === 'none'
     ? '\tfmt.Println("HTTP status", dara.Int32Value(resp.StatusCode))\n'
     : '\tout, err := json.MarshalIndent(resp.Body, "", "  ")\n\tif err != nil {\n\t\tlog.Fatal(err)\n\t}\n\tfmt.Println(string(out))\n';
-  const usesJSON = request !== '' || op.bodyType !== 'none';
+  const usesJSON = extension || request !== '' || op.bodyType !== 'none';
+  const call = extension ? goExtensionCall(op, args)
+    : `${request}\tresp, err := client.${op.name}(${argList.join(', ')})
+\tif err != nil {
+\t\tlog.Fatal(err)
+\t}
+${print}`;
   return `// ${op.name}: ${op.doc}
 // Run with the AccessKey pair in the environment:
 //   ALIBABA_CLOUD_ACCESS_KEY_ID=... ALIBABA_CLOUD_ACCESS_KEY_SECRET=... go run .
@@ -95,11 +147,36 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-${request}	resp, err := client.${op.name}(${argList.join(', ')})
-	if err != nil {
-		log.Fatal(err)
-	}
-${print}}
+${call}}
+`;
+}
+
+// nodeExtensionSnippet calls an ackup extension through the Node.js SDK's
+// generic callApi.
+function nodeExtensionSnippet(op, args, endpoint) {
+  return `// ${op.name}: npm install @alicloud/cs20151215 @alicloud/openapi-client @alicloud/tea-util
+const CS = require('@alicloud/cs20151215');
+const { Config, Params, OpenApiRequest } = require('@alicloud/openapi-client');
+const { RuntimeOptions } = require('@alicloud/tea-util');
+
+async function main() {
+  const client = new CS.default(new Config({
+    accessKeyId: process.env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+    accessKeySecret: process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+    endpoint: ${JSON.stringify(endpoint)},
+    protocol: 'http',
+  }));
+  const params = new Params({
+    action: ${JSON.stringify(op.name)}, version: '2015-12-15', protocol: 'HTTPS',
+    pathname: ${JSON.stringify(extensionPath(op, args))}, method: ${JSON.stringify(op.method)},
+    authType: 'AK', style: 'ROA', reqBodyType: 'json', bodyType: 'json',
+  });
+  const request = new OpenApiRequest({ body: ${JSON.stringify(args.body || {})}, query: ${JSON.stringify(extensionQuery(op, args))} });
+  const resp = await client.callApi(params, request, new RuntimeOptions({}));
+  console.log(JSON.stringify(resp.body, null, 2));
+}
+
+main().catch((err) => { console.error(err.message); process.exit(1); });
 `;
 }
 
@@ -123,6 +200,7 @@ function jsValue(v, indent) {
 
 // nodeSnippet is the same call with the Node.js SDK.
 export function nodeSnippet(op, args, endpoint) {
+  if (isExtension(op)) return nodeExtensionSnippet(op, args, endpoint);
   const argList = pathArgs(op).map((n) => JSON.stringify(String((args.path || {})[n] ?? '')));
   let request = '';
   if (hasRequest(op)) {
@@ -162,6 +240,11 @@ const CLI = {
     ...(a.body?.tags || []).flatMap((t) => (String(t.key).startsWith('ackup.sim/')
       ? ['--fault', `${t.key.slice('ackup.sim/'.length)}=${t.value}`] : ['--tag', `${t.key}=${t.value}`]))],
   DeleteCluster: (a) => ['cluster', 'delete', a.path.ClusterId],
+  RegisterCluster: (a) => ['cluster', 'register', '--name', a.body?.name ?? 'NAME', '--kubeconfig', 'KUBECONFIG_FILE',
+    ...opt('--pool-label', a.body?.kubernetes?.pool_label),
+    ...opt('--control-plane-version-from', a.body?.kubernetes?.control_plane_version_from),
+    ...opt('--drain-timeout', a.body?.kubernetes?.drain_timeout),
+    ...opt('--drain-timeout-policy', a.body?.kubernetes?.drain_timeout_policy)],
   DescribeClusterNodePools: (a) => ['nodepool', 'list', a.path.ClusterId],
   DescribeClusterNodes: (a) => ({ nearest: ['cluster', 'show', a.path.ClusterId],
     note: 'ackup has no command that lists nodes; the nearest shows the cluster with its node pools' }),

@@ -9,7 +9,8 @@ func TestACKVersion(t *testing.T) {
 		{"v1.33.3-eks-4f1b2c", "1.33.3-aliyun.1"},
 		{"v1.33.3+k3s1", "1.33.3-aliyun.1"},
 		{"1.33.3-aliyun.1", "1.33.3-aliyun.1"},
-		{"v1.37.2", "1.37.2"},
+		{"v1.37.2", "1.37.2-aliyun.1"},
+		{"v1.38.0", "1.38.0"}, // a release the catalogue does not know keeps its plain form
 		{"garbage", "garbage"},
 	} {
 		if got := ACKVersion(tc.in); got != tc.want {

@@ -42,6 +42,7 @@ type dbs struct {
 	writer *sql.DB
 	reader *sql.DB
 	hot    hotStmts
+	status *statusReader // GetUpgradeStatus's own connections; see statusReader
 }
 
 // Open opens (creating if needed) the database file at path, configures it,
@@ -73,6 +74,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	d := &dbs{writer: writer, reader: reader}
 	if err := d.hot.prepare(ctx, reader); err != nil {
+		d.close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if d.status, err = openStatusReader(path, n); err != nil {
 		d.close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -151,7 +156,11 @@ func (s *Store) Close() error {
 }
 
 func (d *dbs) close() error {
-	return errors.Join(d.hot.close(), d.reader.Close(), d.writer.Close())
+	var status error
+	if d.status != nil {
+		status = d.status.close()
+	}
+	return errors.Join(d.hot.close(), status, d.reader.Close(), d.writer.Close())
 }
 
 // hotStmts are the statements of GetUpgradeStatus's path, prepared once on

@@ -30,6 +30,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Nodes", testNodes},
 		{"Tasks", testTasks},
 		{"TaskQueries", testTaskQueries},
+		{"TaskStatusLatest", testTaskStatusLatest},
+		{"TaskCountByState", testTaskCountByState},
 		{"Events", testEvents},
 		{"Checks", testChecks},
 		{"DuplicateInsert", testDuplicateInsert},
