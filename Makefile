@@ -1,7 +1,7 @@
 # ackup: common tasks. `make help` lists them.
 GO ?= go
 
-.PHONY: help build test lint server bench
+.PHONY: help build test lint server
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
