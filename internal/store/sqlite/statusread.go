@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 
 	"modernc.org/libc"
@@ -126,8 +127,15 @@ func openStatusConn(path string) (*statusConn, error) {
 
 // cPointer reads the pointer stored in C memory at p.
 func cPointer(p uintptr) uintptr {
-	return uintptr(binary.NativeEndian.Uint64(libc.GoBytes(p, 8)))
+	b := libc.GoBytes(p, ptrSize)
+	if ptrSize == 4 {
+		return uintptr(binary.NativeEndian.Uint32(b))
+	}
+	return uintptr(binary.NativeEndian.Uint64(b))
 }
+
+// ptrSize is the size of a pointer (and of a uintptr, as of an int).
+const ptrSize = strconv.IntSize / 8
 
 var errStatusNoMemory = errors.New("sqlite status read: out of memory")
 
