@@ -1,69 +1,22 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
 	"log/slog"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ackup/ackup/internal/store/postgres"
+	"github.com/ackup/ackup/internal/store/postgres/pgtest"
 )
 
-// testPostgresSchema creates a schema of its own on the test server
-// (ACKUP_TEST_POSTGRES, default the local one), dropped at cleanup, and
-// returns a URL selecting it. Without a server the test skips, or fails
-// when CI is set.
+// testPostgresSchema creates a schema of its own for the test (see pgtest.Schema).
 func testPostgresSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("ACKUP_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL at %s: %v (CI is set, so this is a failure)", base, err)
-		}
-		t.Skipf("PostgreSQL at %s not reachable (set ACKUP_TEST_POSTGRES): %v", base, err)
-	}
-	defer admin.Close(ctx)
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "ackup_server_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, "ackup_server_test_")
 }
 
 func openPostgres(t *testing.T, u string) *postgres.Store {
