@@ -92,11 +92,7 @@ func checkRun(ctx context.Context, c *cli, name string, args []string) error {
 // checkShow is "ackup check show".
 func checkShow(ctx context.Context, c *cli, name string, args []string) error {
 	fs := c.flags(name)
-	pos, err := c.parse(fs, args, 2, 2)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 2, 2)
 	if err != nil {
 		return err
 	}
@@ -129,11 +125,7 @@ func writeCheck(w io.Writer, b *cs.GetClusterCheckResponseBody) {
 func checkList(ctx context.Context, c *cli, name string, args []string) error {
 	fs := c.flags(name)
 	typ := fs.String("type", "", "only checks of this type")
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,20 @@ type session struct {
 	out      printer
 }
 
+// parseConnect parses a subcommand's flags and positional arguments, then
+// connects: the opening of every client subcommand.
+func (c *cli) parseConnect(fs *flag.FlagSet, args []string, minPos, maxPos int) ([]string, *session, error) {
+	pos, err := c.parse(fs, args, minPos, maxPos)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := c.connect()
+	if err != nil {
+		return nil, nil, err
+	}
+	return pos, s, nil
+}
+
 // connect resolves credentials, endpoint and region and builds the SDK
 // client.
 func (c *cli) connect() (*session, error) {

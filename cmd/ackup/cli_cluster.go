@@ -195,11 +195,7 @@ func clusterList(ctx context.Context, c *cli, name string, args []string) error 
 // clusterShow is "ackup cluster show".
 func clusterShow(ctx context.Context, c *cli, name string, args []string) error {
 	fs := c.flags(name)
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -251,11 +247,7 @@ func clusterDelete(ctx context.Context, c *cli, name string, args []string) erro
 	fs := c.flags(name)
 	wait := fs.Bool("wait", false, "wait until the cluster is gone")
 	interval := fs.Duration("interval", time.Second, "how often --wait polls")
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}

@@ -12,11 +12,7 @@ import (
 // nodePoolList is "ackup nodepool list".
 func nodePoolList(ctx context.Context, c *cli, name string, args []string) error {
 	fs := c.flags(name)
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -63,11 +59,7 @@ func nodePoolUpgrade(ctx context.Context, c *cli, name string, args []string) er
 	watch := fs.Bool("watch", false, "follow the upgrade live until it ends (exit 3 if it fails)")
 	var wo watchOptions
 	wo.register(fs)
-	pos, err := c.parse(fs, args, 2, 2)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 2, 2)
 	if err != nil {
 		return err
 	}

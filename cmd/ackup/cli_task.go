@@ -65,11 +65,7 @@ func (s *session) taskAction(verb, taskID, clusterID string) error {
 func taskAction(verb string) func(context.Context, *cli, string, []string) error {
 	return func(ctx context.Context, c *cli, name string, args []string) error {
 		fs := c.flags(name)
-		pos, err := c.parse(fs, args, 1, 1)
-		if err != nil {
-			return err
-		}
-		s, err := c.connect()
+		pos, s, err := c.parseConnect(fs, args, 1, 1)
 		if err != nil {
 			return err
 		}
@@ -81,11 +77,7 @@ func taskAction(verb string) func(context.Context, *cli, string, []string) error
 func taskShow(ctx context.Context, c *cli, name string, args []string) error {
 	fs := c.flags(name)
 	events := fs.Int("events", 10, "how many of the newest events the table shows (0: all)")
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -139,11 +131,7 @@ func taskList(ctx context.Context, c *cli, name string, args []string) error {
 	fs := c.flags(name)
 	page := fs.Int("page", 1, "page number")
 	pageSize := fs.Int("page-size", 20, "tasks per page (1 to 100)")
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}

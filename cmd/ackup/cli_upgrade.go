@@ -24,11 +24,7 @@ func upgradeStart(ctx context.Context, c *cli, name string, args []string) error
 	watch := fs.Bool("watch", false, "follow the upgrade live until it ends (exit 3 if it fails)")
 	var wo watchOptions
 	wo.register(fs)
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -64,11 +60,7 @@ func upgradeStart(ctx context.Context, c *cli, name string, args []string) error
 // upgradeStatus is "ackup upgrade status": GetUpgradeStatus's view.
 func upgradeStatus(ctx context.Context, c *cli, name string, args []string) error {
 	fs := c.flags(name)
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -129,11 +121,7 @@ func (s *session) upgradeTaskOf(clusterID string) (string, error) {
 func upgradeAction(verb string) func(context.Context, *cli, string, []string) error {
 	return func(ctx context.Context, c *cli, name string, args []string) error {
 		fs := c.flags(name)
-		pos, err := c.parse(fs, args, 1, 1)
-		if err != nil {
-			return err
-		}
-		s, err := c.connect()
+		pos, s, err := c.parseConnect(fs, args, 1, 1)
 		if err != nil {
 			return err
 		}
@@ -151,11 +139,7 @@ func upgradeWatch(ctx context.Context, c *cli, name string, args []string) error
 	taskID := fs.String("task", "", "the task to follow (default the cluster's newest upgrade task)")
 	var wo watchOptions
 	wo.register(fs)
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := c.connect()
+	pos, s, err := c.parseConnect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
