@@ -19,6 +19,9 @@ const (
 	CodeExpired Code = "InvalidTimeStamp.Expired"
 	// CodeNonceUsed: the signature nonce was seen before within the window.
 	CodeNonceUsed Code = "SignatureNonceUsed"
+	// CodeThrottling: the server holds as many live nonces as it may
+	// (MemoryNonces' cap) and refuses new ones until some expire.
+	CodeThrottling Code = "Throttling"
 	// CodeKeyNotFound: the AccessKey id is unknown.
 	CodeKeyNotFound Code = "InvalidAccessKeyId.NotFound"
 	// CodeKeyInactive: the AccessKey exists but is disabled.
@@ -27,15 +30,16 @@ const (
 
 // Messages a client sees, worded like ACK's gateway.
 const (
-	msgMismatch    = "Specified signature is not matched with our calculation."
-	msgExpired     = "Specified time stamp or date value is expired."
-	msgBadDate     = "Specified time stamp or date value is not well formatted."
-	msgNonceUsed   = "Specified signature nonce was used already."
-	msgKeyNotFound = "Specified access key is not found."
-	msgKeyInactive = "Specified access key is disabled."
-	msgNoAuth      = "The request is not signed: the Authorization header is missing."
-	msgBadAuth     = "The Authorization header is not well formatted."
-	msgAlgorithm   = "The signature algorithm is not supported; use ACS3-HMAC-SHA256, ACS3-HMAC-SM3 or the ROA acs form."
+	msgMismatch      = "Specified signature is not matched with our calculation."
+	msgExpired       = "Specified time stamp or date value is expired."
+	msgBadDate       = "Specified time stamp or date value is not well formatted."
+	msgNonceUsed     = "Specified signature nonce was used already."
+	msgNonceCapacity = "Request was denied due to request throttling: the server holds as many signature nonces as it may; retry later."
+	msgKeyNotFound   = "Specified access key is not found."
+	msgKeyInactive   = "Specified access key is disabled."
+	msgNoAuth        = "The request is not signed: the Authorization header is missing."
+	msgBadAuth       = "The Authorization header is not well formatted."
+	msgAlgorithm     = "The signature algorithm is not supported; use ACS3-HMAC-SHA256, ACS3-HMAC-SM3 or the ROA acs form."
 )
 
 // Error is a verification failure to be reported to the client. Message is

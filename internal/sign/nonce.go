@@ -3,6 +3,7 @@ package sign
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"hash/maphash"
 	"math"
 	"sync"
@@ -35,14 +36,35 @@ type nonceKey [2]uint64
 // 30-minute window that is at most 2.25 million entries, about 100 to
 // 130 MiB.
 //
+// Memory is also bounded by a cap on the entries (SetMax): past it, Use
+// refuses new nonces with ErrNonceCapacity and keeps every live one, since
+// forgetting a nonce early would let its request be replayed.
+//
 // Time comes only from the now passed to Use, so tests control it. Safe for
 // concurrent use; the nonces are sharded so that requests seldom contend.
 type MemoryNonces struct {
-	width  int64 // nanoseconds per generation
-	seeds  [2]maphash.Seed
-	head   atomic.Int64 // newest generation any caller has reached
+	width int64 // nanoseconds per generation
+	seeds [2]maphash.Seed
+	head  atomic.Int64 // newest generation any caller has reached
+	// n counts the entries of every shard; max caps it (0: no cap).
+	n   atomic.Int64
+	max atomic.Int64
+	// swept is the head at the last sweep of every shard, which Use runs
+	// once per generation at most, and only when the cap is reached.
+	swept  atomic.Int64
 	shards [nonceShards]nonceShard
 }
+
+// DefaultMaxNonces is the cap NewMemoryNonces sets: 4 million entries,
+// about 170 MiB at 42 bytes each, enough for 1,800 requests a second
+// sustained over the longest a nonce is kept (37.5 minutes for the
+// 30-minute window).
+const DefaultMaxNonces = 4_000_000
+
+// ErrNonceCapacity is returned by Use when the cap is reached and the nonce
+// is new: the request is refused (Throttling) rather than a live nonce
+// forgotten.
+var ErrNonceCapacity = errors.New("sign: too many live signature nonces")
 
 type nonceShard struct {
 	mu  sync.Mutex
@@ -66,26 +88,51 @@ func NewMemoryNonces(window time.Duration) *MemoryNonces {
 		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 	}
 	m.head.Store(math.MinInt64)
+	m.swept.Store(math.MinInt64)
+	m.max.Store(DefaultMaxNonces)
 	for i := range m.shards {
 		m.shards[i].gen = math.MinInt64
 	}
 	return m
 }
 
+// SetMax sets the cap on live entries; 0 or less removes it. Lowering it
+// below Len forgets nothing: new nonces are refused until enough expire.
+func (m *MemoryNonces) SetMax(n int) { m.max.Store(int64(max(n, 0))) }
+
 // Use records (keyID, nonce) at now and returns ErrNonceUsed if it was
-// recorded within the window. It never blocks on I/O; ctx is unused.
+// recorded within the window, or ErrNonceCapacity if it is new and the cap
+// is reached. It never blocks on I/O; ctx is unused.
 func (m *MemoryNonces) Use(_ context.Context, keyID, nonce string, now time.Time) error {
+	return m.use(keyID, nonce, now, true)
+}
+
+// remember records (keyID, nonce) as first used at now, ignoring the cap:
+// it is how nonces already accepted (loaded from a store) come back.
+func (m *MemoryNonces) remember(keyID, nonce string, now time.Time) {
+	_ = m.use(keyID, nonce, now, false)
+}
+
+func (m *MemoryNonces) use(keyID, nonce string, now time.Time, capped bool) error {
 	k := m.key(keyID, nonce)
 	g := floorDiv(now.UnixNano(), m.width)
 	head := m.advance(g)
+	if capped {
+		if limit := m.max.Load(); limit > 0 && m.n.Load() >= limit {
+			m.sweep(head)
+		}
+	}
 	sh := &m.shards[k[0]%nonceShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	sh.rotate(head)
+	m.n.Add(-sh.rotate(head))
 	for _, gen := range sh.ring {
 		if _, ok := gen[k]; ok {
 			return ErrNonceUsed
 		}
+	}
+	if limit := m.max.Load(); capped && limit > 0 && m.n.Load() >= limit {
+		return ErrNonceCapacity
 	}
 	// A caller whose clock lags behind the head files into the oldest
 	// live generation rather than one already dropped.
@@ -95,7 +142,24 @@ func (m *MemoryNonces) Use(_ context.Context, keyID, nonce string, now time.Time
 		*slot = make(map[nonceKey]struct{})
 	}
 	(*slot)[k] = struct{}{}
+	m.n.Add(1)
 	return nil
+}
+
+// sweep drops the expired generations of every shard, at most once per
+// generation: shards rotate only when a request lands on them, so at the
+// cap the count may include entries that have already expired.
+func (m *MemoryNonces) sweep(head int64) {
+	last := m.swept.Load()
+	if head <= last || !m.swept.CompareAndSwap(last, head) {
+		return
+	}
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		m.n.Add(-sh.rotate(head))
+		sh.mu.Unlock()
+	}
 }
 
 // Len returns how many nonces are remembered, after dropping the expired
@@ -106,7 +170,7 @@ func (m *MemoryNonces) Len() int {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		sh.rotate(head)
+		m.n.Add(-sh.rotate(head))
 		for _, gen := range sh.ring {
 			n += len(gen)
 		}
@@ -145,20 +209,28 @@ func (m *MemoryNonces) advance(g int64) int64 {
 }
 
 // rotate moves the shard forward to generation head, dropping the
-// generations that fall out of the window. Dropped maps are released, not
-// cleared, so that memory shrinks after a burst.
-func (sh *nonceShard) rotate(head int64) {
+// generations that fall out of the window, and returns how many entries it
+// dropped. Dropped maps are released, not cleared, so that memory shrinks
+// after a burst.
+func (sh *nonceShard) rotate(head int64) int64 {
 	if head <= sh.gen {
-		return
+		return 0
 	}
+	var dropped int64
 	if sh.gen == math.MinInt64 || head-sh.gen >= int64(len(sh.ring)) {
+		for _, gen := range sh.ring {
+			dropped += int64(len(gen))
+		}
 		clear(sh.ring[:])
 	} else {
 		for g := sh.gen + 1; g <= head; g++ {
-			sh.ring[floorMod(g, int64(len(sh.ring)))] = nil
+			slot := &sh.ring[floorMod(g, int64(len(sh.ring)))]
+			dropped += int64(len(*slot))
+			*slot = nil
 		}
 	}
 	sh.gen = head
+	return dropped
 }
 
 func floorDiv(a, b int64) int64 {

@@ -20,6 +20,9 @@ var (
 	ErrConflict = errors.New("store: conflict")
 	// ErrFenced: the caller's lease on a task is gone or its fencing token is stale.
 	ErrFenced = errors.New("store: lease lost or fencing token stale")
+	// ErrNonceUsed: the (AccessKey, nonce) pair was already used and its
+	// record is still live: the request is a replay.
+	ErrNonceUsed = errors.New("store: nonce already used")
 )
 
 // ClusterListParams filters and pages DescribeClustersV1.
@@ -156,4 +159,33 @@ type Store interface {
 	// Ping reports whether the database is reachable and migrated.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Nonce is a recorded use of a request's signature nonce under an
+// AccessKey, live until Expires.
+type Nonce struct {
+	KeyID   string
+	Nonce   string
+	Expires time.Time
+}
+
+// NonceStore is the durable replay cache of request signature nonces, so
+// that a request captured before a restart is refused after it. Both
+// drivers implement it on their Store. Drivers delete expired records on
+// their own, a bounded batch at a time, from NonceUse and NonceRecord.
+type NonceStore interface {
+	// NonceUse records that nonce was used with keyID at now, live until
+	// now+window, and returns ErrNonceUsed if a record of the pair is
+	// still live at now. The record is committed when NonceUse returns;
+	// of concurrent uses of one pair, exactly one succeeds.
+	NonceUse(ctx context.Context, keyID, nonce string, now time.Time, window time.Duration) error
+	// NonceRecord commits uses that the caller has already found fresh in
+	// a cache of its own (write-behind), without reporting duplicates: a
+	// pair already recorded keeps the later of the two expiries. now is
+	// the caller's clock, for sweeping.
+	NonceRecord(ctx context.Context, now time.Time, ns []Nonce) error
+	// NonceLive calls fn with every record live at now, in no particular
+	// order, so that a cache can be filled at start; an error from fn
+	// stops the walk and is returned.
+	NonceLive(ctx context.Context, now time.Time, fn func(Nonce) error) error
 }

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -43,6 +44,8 @@ type dbs struct {
 	reader *sql.DB
 	hot    hotStmts
 	status *statusReader // GetUpgradeStatus's own connections; see statusReader
+	// nonceSweptAt is when NonceUse last swept expired nonces (nonces.go).
+	nonceSweptAt atomic.Int64
 }
 
 // Open opens (creating if needed) the database file at path, configures it,

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskFence", testTaskFence},
 		{"TaskNextDue", testTaskNextDue},
 		{"ConcurrentClaim", testConcurrentClaim},
+		{"Nonces", testNonces},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
