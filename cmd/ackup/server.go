@@ -23,6 +23,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	lease := fs.Duration("lease", 15*time.Second, "how long a replica holds a task between passes before another may take it over")
 	engineOwner := fs.String("engine-owner", "", "name of this replica in task leases, unique among running replicas (default host-pid-random)")
 	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed to each AccessKey before Throttling.User (0: no limit)")
+	requireMD5 := fs.Bool("require-content-md5", false, "refuse legacy-signed (ROA) writes that carry a body without Content-MD5 (IncompleteSignature)")
+	maxNonces := fs.Int("max-nonces", 4_000_000, "signature nonces held in memory on SQLite; past it new requests get Throttling until old ones expire")
+	bodyTimeout := fs.Duration("body-read-timeout", 30*time.Second, "how long a client has to send a request body")
 	pprofAddr := fs.String("pprof-addr", "", "admin address serving Go profiles at /debug/pprof/, never on the API address (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -47,6 +50,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
 		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 		Out:             stdout, Logger: logger,
+		RequireContentMD5: *requireMD5, MaxNonces: *maxNonces, BodyReadTimeout: *bodyTimeout,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "ackup server: %v\n", err)

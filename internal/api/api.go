@@ -61,6 +61,10 @@ var _ Backend = (*service.Service)(nil)
 // AuthRequest is what Config.Authenticate sees of a request: everything a
 // signature covers, exactly as received. Header is the request's own map;
 // treat it as read-only.
+//
+// The body is not read yet: Authenticate should check what the headers
+// allow first and call ReadBody only for a request that passed, so that an
+// unauthenticated client never makes the server buffer a body.
 type AuthRequest struct {
 	Method     string
 	Host       string // r.Host as the client sent it, with :port if any
@@ -68,7 +72,13 @@ type AuthRequest struct {
 	RawQuery   string // the query as received, without '?'
 	RequestURI string // the unmodified request-target (some legacy clients sign it verbatim)
 	Header     http.Header
-	Body       []byte
+	// ContentLength is the declared body length (-1: unknown, chunked).
+	ContentLength int64
+	// ReadBody reads the whole body (at most 1 MiB) and returns it, the same
+	// bytes on every call. Its errors are client errors (too large, cut by
+	// the read deadline, too many bodies being read at once) to be returned
+	// from Authenticate unchanged.
+	ReadBody func() ([]byte, error)
 }
 
 // AuthError is an authentication failure, rendered in the API gateway's
@@ -127,7 +137,15 @@ type Config struct {
 	AuthFailed func(reason string)
 	// Metrics, when set, is served without authentication at GET /metrics.
 	Metrics http.Handler
+	// AuthBodyReads bounds the bodies read at once while Authenticate runs
+	// (AuthRequest.ReadBody); a request over it is answered 503
+	// ServiceUnavailable. Default DefaultAuthBodyReads; negative: no bound.
+	AuthBodyReads int
 }
+
+// DefaultAuthBodyReads is Config.AuthBodyReads' default: 128 bodies, at
+// most 128 MiB should every one of them reach the 1 MiB limit.
+const DefaultAuthBodyReads = 128
 
 // maxBodyBytes is the largest request body accepted (decisions.md).
 const maxBodyBytes = 1 << 20
@@ -143,7 +161,10 @@ type server struct {
 	observe func(op, code string, status int, d time.Duration)
 	authErr func(reason string)
 	metrics http.Handler
-	mux     *http.ServeMux
+	// authBodies holds a token per body being read for Authenticate; nil:
+	// no bound.
+	authBodies chan struct{}
+	mux        *http.ServeMux
 	// opsJSON is the route table as served at /api/ackup/operations.
 	opsJSON []byte
 }
@@ -175,6 +196,12 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if s.newID == nil {
 		s.newID = newRequestID
+	}
+	switch n := cfg.AuthBodyReads; {
+	case n == 0:
+		s.authBodies = make(chan struct{}, DefaultAuthBodyReads)
+	case n > 0:
+		s.authBodies = make(chan struct{}, n)
 	}
 	if err := s.routes(); err != nil {
 		return nil, err

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 )
 
 // reqState is the per-request record shared by the middleware layers: it
@@ -198,6 +201,12 @@ type call struct {
 	query     url.Values
 	// authReq is what Authenticate saw; kept here to share the allocation.
 	authReq AuthRequest
+	// The body is read once, by Authenticate through ReadBody or after it.
+	bodyRead bool
+	inAuth   bool
+	bodyErr  error
+	w        http.ResponseWriter
+	s        *server
 }
 
 // path returns the unescaped value of a path wildcard.
@@ -205,18 +214,29 @@ func (c *call) path(name string) string { return c.r.PathValue(name) }
 
 // apiRoute wraps an operation's handler with body reading, authentication
 // and parameter validation, and encodes its result.
+//
+// The body is not read before Authenticate asks for it (AuthRequest.ReadBody),
+// so that a request it refuses from the headers alone never costs a body
+// buffer; while it authenticates, at most Config.AuthBodyReads bodies are
+// read at once (more: 503 ServiceUnavailable). A refused request whose body
+// was never read is answered at once and its connection closed, rather than
+// the server draining the body first.
 func (s *server) apiRoute(op *Operation, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateFrom(r.Context())
 		st.op = op.Name
-		body, err := readBody(w, r)
-		if err != nil {
-			s.writeError(w, r, err)
+		if r.ContentLength > maxBodyBytes {
+			abandonBody(w, r)
+			s.writeError(w, r, errTooLarge)
 			return
 		}
-		c := &call{r: r, op: op, body: body, requestID: st.requestID, authReq: AuthRequest{Method: r.Method, Host: r.Host,
-			RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, RequestURI: r.RequestURI, Header: r.Header, Body: body}}
+		c := &call{r: r, op: op, requestID: st.requestID, w: w, s: s, authReq: AuthRequest{Method: r.Method, Host: r.Host,
+			RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, RequestURI: r.RequestURI, Header: r.Header,
+			ContentLength: r.ContentLength}}
+		c.authReq.ReadBody = c.readBody
+		c.inAuth = true
 		account, err := s.auth(r.Context(), &c.authReq)
+		c.inAuth = false
 		if err == nil && account == "" {
 			err = errors.New("api: Authenticate returned no account and no error")
 		}
@@ -225,10 +245,18 @@ func (s *server) apiRoute(op *Operation, h handlerFunc) http.Handler {
 			if s.authErr != nil && errors.As(err, &ac) {
 				s.authErr(ac.AuthCode())
 			}
+			if !c.bodyRead || c.bodyErr != nil {
+				abandonBody(w, r)
+			}
 			s.writeError(w, r, err)
 			return
 		}
 		st.account, c.account = account, account
+		if _, err := c.readBody(); err != nil {
+			abandonBody(w, r)
+			s.writeError(w, r, err)
+			return
+		}
 		if err := c.validateParams(); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -242,31 +270,128 @@ func (s *server) apiRoute(op *Operation, h handlerFunc) http.Handler {
 	})
 }
 
-// readBody reads the whole body, refusing one over maxBodyBytes: by its
-// Content-Length before reading anything, else as soon as the limit is
-// passed (MaxBytesReader also makes the server close the connection rather
-// than drain the rest).
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.ContentLength > maxBodyBytes {
-		return nil, errTooLarge
+// readBody reads the request's body once and returns the same bytes (or
+// error) on every call. While Authenticate runs, it takes a slot of the
+// server's authBodies first.
+func (c *call) readBody() ([]byte, error) {
+	if c.bodyRead {
+		return c.body, c.bodyErr
 	}
-	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+	c.bodyRead = true
+	r := c.r
+	if !hasBody(r) {
 		return nil, nil
 	}
+	if c.inAuth && c.s.authBodies != nil {
+		select {
+		case c.s.authBodies <- struct{}{}:
+			defer func() { <-c.s.authBodies }()
+		default:
+			c.bodyErr = errBodiesBusy
+			return nil, c.bodyErr
+		}
+	}
+	c.body, c.bodyErr = readBody(c.w, r)
+	return c.body, c.bodyErr
+}
+
+func hasBody(r *http.Request) bool {
+	return r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody
+}
+
+// abandonBody makes the server close the connection after the response
+// instead of reading the rest of a body no one will read: a deadline in the
+// past fails the drain at once, and "Connection: close" tells the client.
+func abandonBody(w http.ResponseWriter, r *http.Request) {
+	if !hasBody(r) {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+// initialBodyBuffer is what readBody allocates up front, whatever the
+// Content-Length says: the buffer grows only as bytes arrive, so a client
+// that declares 1 MiB and sends nothing costs this much, not 1 MiB.
+const initialBodyBuffer = 16 << 10
+
+// readBody reads the whole body, refusing one over maxBodyBytes as soon as
+// the limit is passed (MaxBytesReader also makes the server close the
+// connection rather than drain the rest). A body that stops arriving is cut
+// by the read deadline WithBodyDeadline set.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+		buf.Grow(int(min(r.ContentLength, initialBodyBuffer)))
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
 		return nil, errTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, errBodyTimeout
 	case err != nil:
 		return nil, &httpError{status: http.StatusBadRequest, code: "InvalidParameter",
 			message: "the request body could not be read completely"}
 	}
 	return buf.Bytes(), nil
+}
+
+var (
+	// errBodiesBusy: more bodies are being read for authentication than
+	// Config.AuthBodyReads allows.
+	errBodiesBusy = &httpError{status: http.StatusServiceUnavailable, code: "ServiceUnavailable",
+		message: "the server is reading as many request bodies as it allows at once; retry shortly"}
+	errBodyTimeout = &httpError{status: http.StatusBadRequest, code: "InvalidParameter",
+		message: "the request body did not arrive within the server's body read timeout"}
+)
+
+// WithBodyDeadline gives every request with a body d to deliver all of it,
+// by a read deadline on its connection, so that a client trickling a body
+// holds a connection for at most d, whichever handler gets the request
+// (one that never reads the body still has the server drain up to 256 KiB
+// of it). The deadline is lifted once the body has been read to its end,
+// so that responses that take long are not cut. d <= 0 disables it.
+//
+// It is a per-request deadline rather than http.Server.ReadTimeout because
+// that one stays armed after the body is read, and its expiry cancels the
+// request's context.
+func WithBodyDeadline(next http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hasBody(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
+			next.ServeHTTP(w, r) // a writer without deadlines (tests)
+			return
+		}
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		next.ServeHTTP(w, r2)
+	})
+}
+
+// deadlineBody lifts the connection's read deadline at the body's end.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // healthz answers 200 as long as the process serves HTTP.

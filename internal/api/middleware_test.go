@@ -139,8 +139,14 @@ func TestAccessLogHasOneLinePerRequestWithoutSecrets(t *testing.T) {
 func TestAuthenticateSeesTheWireForm(t *testing.T) {
 	t.Parallel()
 	var got *AuthRequest
+	var gotBody []byte
 	h, err := New(Config{Backend: newFakeBackend(), Logger: discardLogger(),
-		Authenticate: func(_ context.Context, r *AuthRequest) (string, error) { got = r; return testAccount, nil }})
+		Authenticate: func(_ context.Context, r *AuthRequest) (string, error) {
+			got = r
+			b, err := r.ReadBody()
+			gotBody = b
+			return testAccount, err
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +158,7 @@ func TestAuthenticateSeesTheWireForm(t *testing.T) {
 		t.Fatal("Authenticate not called")
 	}
 	if got.Method != "POST" || got.Host != "cs.cn-hangzhou.aliyuncs.com:8080" || got.RawPath != "/clusters/c%2F1/checks" ||
-		got.RawQuery != "x=a+b%2A&y" || string(got.Body) != body || got.Header.Get("X-Acs-Date") != "2024-01-01T00:00:00Z" ||
+		got.RawQuery != "x=a+b%2A&y" || string(gotBody) != body || got.ContentLength != int64(len(body)) || got.Header.Get("X-Acs-Date") != "2024-01-01T00:00:00Z" ||
 		got.RequestURI != r.RequestURI {
 		t.Errorf("AuthRequest %+v", got)
 	}

@@ -61,6 +61,28 @@ type Config struct {
 	// RateLimit is the requests per second allowed to each AccessKey before
 	// Throttling.User (0: no limit).
 	RateLimit float64
+
+	// Limits on what a client can make the server hold (docs/security.md).
+	// ReadHeaderTimeout bounds reading a request's headers (default 10s).
+	ReadHeaderTimeout time.Duration
+	// BodyReadTimeout bounds reading a request's body, from the end of its
+	// headers (default 30s: 1 MiB at 35 KB/s); negative: no bound.
+	BodyReadTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header block (default 64 KiB).
+	MaxHeaderBytes int
+	// AuthBodyReads bounds the bodies read at once for requests not yet
+	// authenticated (default api.DefaultAuthBodyReads); over it: 503
+	// ServiceUnavailable.
+	AuthBodyReads int
+	// MaxNonces caps the signature nonces held in memory on SQLite
+	// (default sign.DefaultMaxNonces); past it new requests are refused
+	// with Throttling until older nonces expire. PostgreSQL keeps nonces in
+	// the database only and has no such cap.
+	MaxNonces int
+	// RequireContentMD5 refuses legacy-signed (ROA) writes that carry a
+	// body without Content-MD5 (IncompleteSignature), since the legacy
+	// signature covers the body only through it.
+	RequireContentMD5 bool
 }
 
 // Server is an assembled ackup.
@@ -74,7 +96,10 @@ type Server struct {
 	Metrics *metrics.Metrics
 	sim     *sim.Executor
 	kube    *kube.Cache // the executors of registered clusters
-	notify  *notifier   // wake-ups between replicas; nil unless on PostgreSQL
+	// nonces is the replay cache on SQLite, flushed at Shutdown; nil on
+	// PostgreSQL, where every nonce is written through.
+	nonces  *sign.PersistentNonces
+	notify  *notifier // wake-ups between replicas; nil unless on PostgreSQL
 	http    *http.Server
 	ln      net.Listener
 	stop    context.CancelFunc
@@ -104,6 +129,15 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = 10 * time.Second
+	}
+	if c.BodyReadTimeout == 0 {
+		c.BodyReadTimeout = 30 * time.Second
+	}
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = 64 << 10
+	}
 }
 
 func isPostgres(db string) bool {
@@ -116,23 +150,36 @@ func isPostgres(db string) bool {
 func Open(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
 	s := &Server{cfg: cfg, sim: &sim.Executor{Speed: cfg.SimSpeed}}
+	// Nonces are kept 2 x the verifier's window (decisions.md, Requests) in
+	// the store, so that they survive a restart: on PostgreSQL every one is
+	// written through (replicas share them); on SQLite memory answers and
+	// the store is written behind for reads, through for writes.
 	var nonces sign.Nonces
 	if isPostgres(cfg.DB) {
 		pg, err := postgres.Open(ctx, cfg.DB)
 		if err != nil {
 			return nil, err
 		}
-		s.Store, nonces = pg, pgNonces{pg}
+		s.Store, nonces = pg, sign.StoreNonces{Store: pg}
 	} else {
 		lite, err := sqlite.Open(ctx, cfg.DB)
 		if err != nil {
 			return nil, err
 		}
-		s.Store, nonces = lite, sign.NewMemoryNonces(2*sign.DefaultWindow)
+		s.Store = lite
+		s.nonces, err = sign.OpenPersistentNonces(ctx, lite, sign.PersistentNoncesConfig{Max: cfg.MaxNonces, Logger: cfg.Logger})
+		if err != nil {
+			lite.Close()
+			return nil, err
+		}
+		nonces = s.nonces
 	}
 	ok := false
 	defer func() {
 		if !ok {
+			if s.nonces != nil {
+				s.nonces.Close(ctx)
+			}
 			s.Store.Close()
 		}
 	}()
@@ -165,15 +212,16 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.registerKey(ctx); err != nil {
 		return nil, err
 	}
-	verifier := &sign.Verifier{Keys: keys{s.Service}, Nonces: nonces}
+	verifier := &sign.Verifier{Keys: keys{s.Service}, Nonces: nonces, RequireContentMD5: cfg.RequireContentMD5}
 	apiHandler, err := api.New(api.Config{
-		Backend:      s.Service,
-		Authenticate: authenticate(verifier, s.Service, newKeyLimiter(cfg.RateLimit)),
-		Logger:       cfg.Logger,
-		Ready:        s.Store.Ping,
-		Observe:      s.Metrics.ObserveRequest,
-		AuthFailed:   s.Metrics.AuthFailed,
-		Metrics:      s.Metrics.Handler(),
+		Backend:       s.Service,
+		Authenticate:  authenticate(verifier, s.Service, newKeyLimiter(cfg.RateLimit)),
+		Logger:        cfg.Logger,
+		Ready:         s.Store.Ping,
+		Observe:       s.Metrics.ObserveRequest,
+		AuthFailed:    s.Metrics.AuthFailed,
+		Metrics:       s.Metrics.Handler(),
+		AuthBodyReads: cfg.AuthBodyReads,
 	})
 	if err != nil {
 		return nil, err
@@ -182,13 +230,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	// the API keeps its own answers (JSON, never a redirect) for every
 	// other path.
 	consoleHandler := console.Handler()
-	s.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Handler = api.WithBodyDeadline(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, console.Prefix) {
 			consoleHandler.ServeHTTP(w, r)
 			return
 		}
 		apiHandler.ServeHTTP(w, r)
-	})
+	}), cfg.BodyReadTimeout)
 	ok = true
 	return s, nil
 }
@@ -236,8 +284,10 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.notify != nil {
 		s.notify.start(ectx)
 	}
-	s.http = &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
+	// No ReadTimeout or WriteTimeout: bodies have their own deadline
+	// (api.WithBodyDeadline), and responses that take long are not cut.
+	s.http = &http.Server{Handler: s.Handler, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: s.cfg.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
 	s.serveCh = make(chan error, 1)
 	go func() { s.serveCh <- s.http.Serve(ln) }()
 	return nil
@@ -263,6 +313,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.notify.stop()
 	}
 	s.kube.Close()
+	if s.nonces != nil {
+		errs = append(errs, s.nonces.Close(ctx))
+	}
 	errs = append(errs, s.Store.Close())
 	return errors.Join(errs...)
 }
@@ -278,21 +331,11 @@ func (k keys) Secret(ctx context.Context, id string) (string, bool, error) {
 	return sec, active, err
 }
 
-// pgNonces shares the replay cache between replicas through PostgreSQL.
-type pgNonces struct{ st *postgres.Store }
-
-func (p pgNonces) Use(ctx context.Context, keyID, nonce string, now time.Time) error {
-	err := p.st.NonceUse(ctx, keyID, nonce, now, 2*sign.DefaultWindow)
-	if errors.Is(err, postgres.ErrNonceUsed) {
-		return sign.ErrNonceUsed
-	}
-	return err
-}
-
 // authenticate verifies a request's signature and resolves its account.
 func authenticate(v *sign.Verifier, svc *service.Service, limit *keyLimiter) func(context.Context, *api.AuthRequest) (string, error) {
 	return func(ctx context.Context, r *api.AuthRequest) (string, error) {
-		id, err := v.Verify(ctx, &sign.Request{Method: r.Method, Host: r.Host, RawPath: r.RawPath, RawQuery: r.RawQuery, Header: r.Header, Body: r.Body})
+		id, err := v.Verify(ctx, &sign.Request{Method: r.Method, Host: r.Host, RawPath: r.RawPath, RawQuery: r.RawQuery, Header: r.Header,
+			ReadBody: r.ReadBody, ContentLength: r.ContentLength})
 		var se *sign.Error
 		if errors.As(err, &se) {
 			return "", &api.AuthError{Code: string(se.Code), Message: se.Message}
