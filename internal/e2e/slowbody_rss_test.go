@@ -39,6 +39,26 @@ func rssKiB(t *testing.T, pid int) int {
 	return 0
 }
 
+// heapInuseMiB reads the server's go_memstats_heap_inuse_bytes from
+// /metrics: what the heap holds, whatever the runtime has not yet returned
+// to the OS.
+func heapInuseMiB(t *testing.T, addr string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+			f, _ := strconv.ParseFloat(rest, 64)
+			return int(f) >> 20
+		}
+	}
+	return -1
+}
+
 // TestSlowBodyRSS is a measurement for BENCHMARKS.md, not a check: it
 // runs only with ACKUP_SLOWBODY_RSS=1. It starts `ackup server`, opens
 // ACKUP_SLOWBODY_CONNS (default 1,500) loopback connections that each send
@@ -90,7 +110,7 @@ func TestSlowBodyRSS(t *testing.T) {
 		heads[i] = h.Bytes()
 	}
 
-	before := rssKiB(t, pid)
+	before, heapBefore := rssKiB(t, pid), heapInuseMiB(t, p.addr)
 	var (
 		peak      atomic.Int64
 		answered  sync.Map // status -> *atomic.Int64
@@ -147,16 +167,22 @@ sampling:
 		}
 	}
 	sample.Stop()
+	heapDuring := heapInuseMiB(t, p.addr)
 	close(stop)
 	for _, c := range openConns {
 		c.Close()
 	}
 	wg.Wait()
-	// After: the lowest RSS seen within 30 s of closing (the Go runtime
-	// returns memory to the OS over a few minutes, a part at a time).
+	// After: the lowest RSS seen within ACKUP_SLOWBODY_SETTLE (default
+	// 30 s) of closing; the Go runtime returns freed memory to the OS
+	// gradually.
+	settleFor := 30 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("ACKUP_SLOWBODY_SETTLE")); err == nil && v > 0 {
+		settleFor = v
+	}
 	after := rssKiB(t, pid)
 	settle := time.NewTicker(time.Second)
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); <-settle.C {
+	for deadline := time.Now().Add(settleFor); time.Now().Before(deadline); <-settle.C {
 		after = min(after, rssKiB(t, pid))
 	}
 	settle.Stop()
@@ -165,6 +191,7 @@ sampling:
 		statuses = append(statuses, fmt.Sprintf("%d: %d", k, v.(*atomic.Int64).Load()))
 		return true
 	})
-	t.Logf("%d slow-body connections held %v: server RSS before %d MiB, peak during %d MiB, after %d MiB; answers %v",
-		conns, hold, before>>10, peak.Load()>>10, after>>10, statuses)
+	t.Logf("%d slow-body connections held %v: server RSS before %d MiB, peak during %d MiB, lowest within %v after %d MiB; "+
+		"heap in use before %d MiB, at the end of the hold %d MiB, after %d MiB; answers %v",
+		conns, hold, before>>10, peak.Load()>>10, settleFor, after>>10, heapBefore, heapDuring, heapInuseMiB(t, p.addr), statuses)
 }
