@@ -30,9 +30,12 @@ const nonceUseSQL = `INSERT INTO nonces (key_id, nonce, expires_at) VALUES (?1, 
 	ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
 		WHERE nonces.expires_at <= ?4`
 
-// nonceSweepSQL deletes up to ?2 rows expired at ?1, oldest first.
-const nonceSweepSQL = `DELETE FROM nonces WHERE (key_id, nonce) IN (
-	SELECT key_id, nonce FROM nonces WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`
+// nonceSweepSQL deletes about ?2 rows expired at ?1, oldest first (rows
+// sharing an expiry with the last one go too). It selects by expires_at
+// on both sides so that both are index lookups: a row-value IN over the
+// primary key made SQLite scan the whole table for every sweep.
+const nonceSweepSQL = `DELETE FROM nonces WHERE expires_at IN (
+	SELECT expires_at FROM nonces WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`
 
 // NonceUse records that nonce was used with keyID at now, live until
 // now+window, and returns store.ErrNonceUsed if it is still live. An
