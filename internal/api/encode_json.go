@@ -8,17 +8,9 @@ import (
 )
 
 // jsonAppender is a wire value that renders itself without reflection. Only
-// hot responses (GetUpgradeStatus, error bodies) implement it; everything
-// else goes through encoding/json.
+// error bodies implement it; everything else goes through encoding/json.
 type jsonAppender interface {
 	appendJSON(b []byte) []byte
-}
-
-// xmlAppender is a wire value that renders its XML view itself, exactly as
-// jsonToXML renders its JSON under root (a test holds the two equal). Only
-// GetUpgradeStatus's body implements it.
-type xmlAppender interface {
-	appendXML(b []byte, root string) []byte
 }
 
 // appendJSONValue writes v's JSON encoding to buf: {} for nil, the value's

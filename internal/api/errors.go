@@ -177,8 +177,8 @@ func recommend(code string) string {
 	return recommendBase + strings.ReplaceAll(strings.ToLower(code), ".", "")
 }
 
-// appendJSON renders the service shape {"code","message","requestId","status"}
-// or the gateway shape {"Code","Message","RequestId","HostId","Recommend"}.
+// appendJSON renders the service shape {"code","message","requestId","status",
+// "Code","Message","RequestId"} or the gateway shape {"Code","Message","RequestId","HostId","Recommend"}.
 func (e *errorBody) appendJSON(b []byte) []byte {
 	if e.gateway {
 		b = append(b, `{"Code":`...)
@@ -201,6 +201,14 @@ func (e *errorBody) appendJSON(b []byte) []byte {
 	b = appendJSONString(b, e.requestID)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(e.status), 10)
+	// The capitalised spelling again, for the legacy alibaba-cloud-sdk-go
+	// and the aliyun CLI, which read only these keys (decisions.md, Errors).
+	b = append(b, `,"Code":`...)
+	b = appendJSONString(b, e.code)
+	b = append(b, `,"Message":`...)
+	b = appendJSONString(b, e.message)
+	b = append(b, `,"RequestId":`...)
+	b = appendJSONString(b, e.requestID)
 	return append(b, '}')
 }
 

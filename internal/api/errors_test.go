@@ -40,7 +40,8 @@ func TestDomainErrorMapping(t *testing.T) {
 		}
 		ue, _ := upgrade.AsError(tc.err)
 		kinds[ue.Kind] = true
-		want := fmt.Sprintf(`{"code":%q,"message":%q,"requestId":%q,"status":%d}`, tc.code, ue.Message, testRequestID, tc.status)
+		want := fmt.Sprintf(`{"code":%q,"message":%q,"requestId":%q,"status":%d,"Code":%[1]q,"Message":%[2]q,"RequestId":%[3]q}`,
+			tc.code, ue.Message, testRequestID, tc.status)
 		if w.Body.String() != want {
 			t.Errorf("body %s\nwant %s", w.Body, want)
 		}

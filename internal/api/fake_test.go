@@ -81,7 +81,8 @@ func newFakeBackend() *fakeBackend {
 		pools:    map[string][]service.NodePoolView{"c1": {pool}},
 		nodes:    map[string][]upgrade.Node{"c1": nodes},
 		status: map[string]upgrade.UpgradeStatus{"c1": {Status: "running", UpgradeStep: "upgrading", PrecheckReportID: "chk-1",
-			TaskStatus: "running", TaskMessage: "upgrading node pool np1: 1 of 2 nodes done"}},
+			TaskStatus: "running", TaskMessage: "upgrading node pool np1: 1 of 2 nodes done",
+			Created: created, State: "running", Phase: upgrade.PhaseNodes, Total: 2, Succeeded: 1, Events: task.Events}},
 		tasks:  map[string]service.TaskView{"T-1": task},
 		checks: map[string]upgrade.Check{check.ID: check},
 	}
@@ -182,7 +183,7 @@ func (f *fakeBackend) UpgradeStatus(_ context.Context, _, id string) (upgrade.Up
 	if st, ok := f.status[id]; ok {
 		return st, nil
 	}
-	return upgrade.StatusOf(nil), nil
+	return upgrade.StatusOf(nil, nil), nil
 }
 
 func (f *fakeBackend) clusterOp(op, id string) error {

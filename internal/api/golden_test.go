@@ -7,7 +7,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/ackup/ackup/internal/upgrade"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current output")
@@ -68,6 +72,24 @@ func TestGoldenXMLBodies(t *testing.T) {
 			checkGolden(t, filepath.Join("xml", op+".xml"), w.Body.Bytes())
 		}
 	}
+}
+
+// TestGoldenFailedUpgradeStatus pins the old view of a failed upgrade: a
+// paused step with upgrade_status.failed "true", retried once.
+func TestGoldenFailedUpgradeStatus(t *testing.T) {
+	ts := newTestServer(t)
+	v := ts.backend.tasks["T-1"]
+	evs := append(slices.Clone(v.Events),
+		upgrade.TaskEvent{Time: v.Task.Created.Add(time.Minute), Level: upgrade.LevelWarning, Reason: "TaskFailed", Source: "ACK", Message: "node cn-hangzhou.10.0.0.2 did not become Ready"},
+		upgrade.TaskEvent{Time: v.Task.Created.Add(2 * time.Minute), Level: upgrade.LevelNormal, Reason: upgrade.ReasonTaskRetried, Source: "ACK", Message: "task T-1 retried on request"},
+		upgrade.TaskEvent{Time: v.Task.Updated, Level: upgrade.LevelWarning, Reason: "TaskFailed", Source: "ACK", Message: v.Task.ErrorMessage})
+	task := v.Task
+	task.Stage, task.Plan = upgrade.StageNodePools, json.RawMessage(`{"phase":"nodes","total":2,"upgraded":1}`)
+	ts.backend.status["c1"] = upgrade.StatusOf(&task, evs)
+	w := ts.do("GET", "/api/v2/clusters/c1/upgrade/status", "")
+	checkGolden(t, "GetUpgradeStatus.failed.json", w.Body.Bytes())
+	w = ts.doWith("GET", "/api/v2/clusters/c1/upgrade/status", "", http.Header{"Authorization": {testAccount}})
+	checkGolden(t, filepath.Join("xml", "GetUpgradeStatus.failed.xml"), w.Body.Bytes())
 }
 
 func TestGoldenErrorBodies(t *testing.T) {

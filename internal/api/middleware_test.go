@@ -97,7 +97,8 @@ func TestPanicAnswers500AndTheServerKeepsServing(t *testing.T) {
 		return resp, string(b)
 	}
 	resp, body := get("/api/v2/clusters/c1/upgrade/status")
-	want := `{"code":"InternalError","message":"` + internalMessage + `","requestId":"` + testRequestID + `","status":500}`
+	want := `{"code":"InternalError","message":"` + internalMessage + `","requestId":"` + testRequestID + `","status":500,` +
+		`"Code":"InternalError","Message":"` + internalMessage + `","RequestId":"` + testRequestID + `"}`
 	if resp.StatusCode != 500 || body != want || resp.Header.Get("x-acs-request-id") != testRequestID {
 		t.Errorf("panic answered %d %s", resp.StatusCode, body)
 	}

@@ -42,10 +42,6 @@ func writeRaw(w http.ResponseWriter, status int, contentType []string, body []by
 func (s *server) writeSuccess(w http.ResponseWriter, r *http.Request, op *Operation, v any) {
 	buf := getBuf()
 	defer putBuf(buf)
-	if x, ok := v.(xmlAppender); ok && wantsXML(r.Header) {
-		writeRaw(w, op.SuccessStatus, xmlContentType, x.appendXML(buf.AvailableBuffer(), op.Name+"Response"))
-		return
-	}
 	if err := appendJSONValue(buf, v); err != nil {
 		s.writeError(w, r, err)
 		return

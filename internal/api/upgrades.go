@@ -3,14 +3,15 @@ package api
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
-// getUpgradeStatus is the hot path old clients poll; see
-// upgradeStatusBody.appendJSON.
+// getUpgradeStatus is what old clients poll.
 func (s *server) getUpgradeStatus(ctx context.Context, c *call) (any, error) {
 	st, err := s.backend.UpgradeStatus(ctx, c.account, c.path("ClusterId"))
 	if err != nil {
@@ -122,9 +123,8 @@ func decodeUpgradeNodePool(body []byte) (service.NodePoolUpgradeParams, error) {
 }
 
 // upgradeStatusBody is GetUpgradeStatus's body: all five fields always
-// present, empty strings rather than absent (decisions.md). It renders
-// itself (appendJSON) because it is what old clients poll; the json tags
-// say the same thing for encoding/json, and a test holds the two equal.
+// present, empty strings rather than absent, and the whole upgrade_task as
+// the real service sends it (decisions.md, The whole upgrade_task).
 type upgradeStatusBody struct {
 	ErrorMessage     string          `json:"error_message"`
 	PrecheckReportID string          `json:"precheck_report_id"`
@@ -133,48 +133,65 @@ type upgradeStatusBody struct {
 	UpgradeTask      upgradeTaskBody `json:"upgrade_task"`
 }
 
+// upgradeTaskBody is upgrade_task. The times are RFC 3339, or null when
+// there is none: clients decode them into a time type, which takes null
+// but not "".
 type upgradeTaskBody struct {
-	Message string `json:"message"`
-	Status  string `json:"status"`
+	CreatedAt     *string           `json:"created_at"`
+	FinishedAt    *string           `json:"finished_at"`
+	Message       string            `json:"message"`
+	Retries       int               `json:"retries"`
+	Status        string            `json:"status"`
+	UpgradeStatus upgradeStatusPart `json:"upgrade_status"`
+}
+
+// upgradeStatusPart is upgrade_task.upgrade_status. failed is the string
+// "true" or "false", as the clients that read it compare it.
+type upgradeStatusPart struct {
+	Events     []upgradeEventBody `json:"events"`
+	Failed     string             `json:"failed"`
+	IsCanceled bool               `json:"is_canceled"`
+	Phase      string             `json:"phase"`
+	State      string             `json:"state"`
+	Succeeded  int                `json:"succeeded"`
+	Total      int                `json:"total"`
+}
+
+// upgradeEventBody is an event of upgrade_status, with the capitalised keys
+// the clients decode (Type is the event's level: Normal or Warning).
+type upgradeEventBody struct {
+	Message   string `json:"Message"`
+	Reason    string `json:"Reason"`
+	Source    string `json:"Source"`
+	Timestamp string `json:"Timestamp"`
+	Type      string `json:"Type"`
 }
 
 func upgradeStatusBodyOf(st upgrade.UpgradeStatus) *upgradeStatusBody {
-	return &upgradeStatusBody{
+	b := &upgradeStatusBody{
 		ErrorMessage: st.ErrorMessage, PrecheckReportID: st.PrecheckReportID, Status: st.Status,
-		UpgradeStep: st.UpgradeStep, UpgradeTask: upgradeTaskBody{Message: st.TaskMessage, Status: st.TaskStatus},
+		UpgradeStep: st.UpgradeStep, UpgradeTask: upgradeTaskBody{
+			CreatedAt: optionalTime(st.Created), FinishedAt: optionalTime(st.Finished),
+			Message: st.TaskMessage, Retries: st.Retries, Status: st.TaskStatus,
+			UpgradeStatus: upgradeStatusPart{Events: make([]upgradeEventBody, 0, len(st.Events)),
+				Failed: strconv.FormatBool(st.Failed), IsCanceled: st.Canceled, Phase: st.Phase, State: st.State,
+				Succeeded: st.Succeeded, Total: st.Total},
+		},
 	}
+	for _, e := range st.Events {
+		b.UpgradeTask.UpgradeStatus.Events = append(b.UpgradeTask.UpgradeStatus.Events, upgradeEventBody{
+			Message: e.Message, Reason: e.Reason, Source: e.Source, Timestamp: wireTime(e.Time), Type: e.Level})
+	}
+	return b
 }
 
-func (u *upgradeStatusBody) appendJSON(b []byte) []byte {
-	b = append(b, `{"error_message":`...)
-	b = appendJSONString(b, u.ErrorMessage)
-	b = append(b, `,"precheck_report_id":`...)
-	b = appendJSONString(b, u.PrecheckReportID)
-	b = append(b, `,"status":`...)
-	b = appendJSONString(b, u.Status)
-	b = append(b, `,"upgrade_step":`...)
-	b = appendJSONString(b, u.UpgradeStep)
-	b = append(b, `,"upgrade_task":{"message":`...)
-	b = appendJSONString(b, u.UpgradeTask.Message)
-	b = append(b, `,"status":`...)
-	b = appendJSONString(b, u.UpgradeTask.Status)
-	return append(b, `}}`...)
-}
-
-// appendXML renders the body as jsonToXML would render its JSON, without
-// the JSON: the XML view is what clients sending no Accept header poll.
-func (u *upgradeStatusBody) appendXML(b []byte, root string) []byte {
-	b = append(b, xmlHeader...)
-	b = appendOpen(b, root)
-	b = appendXMLElement(b, "error_message", u.ErrorMessage)
-	b = appendXMLElement(b, "precheck_report_id", u.PrecheckReportID)
-	b = appendXMLElement(b, "status", u.Status)
-	b = appendXMLElement(b, "upgrade_step", u.UpgradeStep)
-	b = append(b, "<upgrade_task>"...)
-	b = appendXMLElement(b, "message", u.UpgradeTask.Message)
-	b = appendXMLElement(b, "status", u.UpgradeTask.Status)
-	b = append(b, "</upgrade_task>"...)
-	return appendClose(b, root)
+// optionalTime is t in RFC 3339, nil (null) when t is zero.
+func optionalTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := wireTime(t)
+	return &s
 }
 
 // nodepoolUpgradeBody answers UpgradeClusterNodepool; note the capitalised

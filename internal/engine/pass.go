@@ -28,9 +28,13 @@ type pass struct {
 	clusterChanged bool
 	poolsChanged   map[string]bool
 	nodesChanged   map[string]bool
-	check          *upgrade.Check
-	events         []upgrade.TaskEvent
-	next           time.Time // when to look again; zero = now
+	// newCheck is a precheck this pass starts (inserted in the commit);
+	// checkDone records a precheck's verdict on the stored check inside
+	// the commit, so the check is read and written under the lease.
+	newCheck  *upgrade.Check
+	checkDone func(*upgrade.Check)
+	events    []upgrade.TaskEvent
+	next      time.Time // when to look again; zero = now
 }
 
 // errChanged means the task was changed by a request during the pass; the
@@ -123,8 +127,18 @@ func (p *pass) commit() error {
 				}
 			}
 		}
-		if p.check != nil {
-			if err := q.CheckUpdate(p.ctx, *p.check); err != nil {
+		if p.newCheck != nil {
+			if err := q.CheckInsert(p.ctx, *p.newCheck); err != nil {
+				return err
+			}
+		}
+		if p.checkDone != nil {
+			chk, err := q.CheckGet(p.ctx, p.cluster.ID, p.task.PrecheckID)
+			if err != nil {
+				return fmt.Errorf("get precheck %s: %w", p.task.PrecheckID, err)
+			}
+			p.checkDone(&chk)
+			if err := q.CheckUpdate(p.ctx, chk); err != nil {
 				return err
 			}
 		}

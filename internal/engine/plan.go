@@ -38,9 +38,15 @@ type plan struct {
 	Batches     int                      `json:"batches"`
 	NextBatchAt time.Time                `json:"next_batch_at"`
 	Nodes       map[string]*nodeProgress `json:"nodes"`
-	Upgraded    int                      `json:"upgraded"`
 	Skipped     int                      `json:"skipped"`
-	Total       int                      `json:"total"`
+	// Progress (total and upgraded nodes) is what the status view reads.
+	upgrade.Progress
+	// Attempt counts the retries of a failed upgrade (0: the first
+	// attempt); the executor is told it with every step.
+	Attempt int `json:"attempt,omitempty"`
+	// Failed is set when the attempt failed in Phase; a retry finds it set
+	// and re-enters that phase.
+	Failed bool `json:"failed,omitempty"`
 }
 
 type poolPlan struct {

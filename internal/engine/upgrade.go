@@ -32,9 +32,18 @@ func (p *pass) upgrade() error {
 		if err := json.Unmarshal(p.task.Params, &spec); err != nil {
 			return p.fail("InvalidParameter", fmt.Sprintf("the task's parameters cannot be read: %v", err))
 		}
-		pl = newPlan(spec, p.task.Created, p.pools, p.nodes)
+		pl = newPlan(spec, p.now, p.pools, p.nodes)
+		p.startPrecheck(pl)
 	}
-	defer func() { p.task.Plan = pl.encode() }()
+	defer func() {
+		if p.task.State == upgrade.TaskFailed {
+			pl.Failed = true
+		}
+		p.task.Plan = pl.encode()
+	}()
+	if pl.Failed {
+		p.reenter(pl)
+	}
 
 	if p.task.Desired == upgrade.DesireCancel && pl.safePoint() {
 		p.cancel(pl)
@@ -75,7 +84,58 @@ func (p *pass) cancel(pl *plan) {
 }
 
 func (p *pass) step(pl *plan, started time.Time) executor.Step {
-	return executor.Step{Cluster: p.cluster, Target: pl.Spec.TargetVersion, Started: started, Now: p.now}
+	return executor.Step{Cluster: p.cluster, Target: pl.Spec.TargetVersion, Started: started, Now: p.now, Attempt: pl.Attempt}
+}
+
+// startPrecheck lays out a precheck run: its stage, its check (inserted by
+// the commit) and the task's step and message. The first pass over a new
+// upgrade calls it, and so does a retry of a failed precheck.
+func (p *pass) startPrecheck(pl *plan) {
+	typ := upgrade.CheckClusterUpgrade
+	switch {
+	case p.task.Type == upgrade.TaskNodePoolUpgrade:
+		typ = upgrade.CheckNodePoolUpgrade
+	case pl.Spec.MasterOnly:
+		typ = upgrade.CheckMasterUpgrade
+	}
+	p.newCheck = &upgrade.Check{ID: upgrade.NewCheckID(p.cluster.ID, p.now), ClusterID: p.cluster.ID, Type: typ, Target: p.task.TargetID,
+		Options: map[string]string{"targetVersion": pl.Spec.TargetVersion}, Status: upgrade.CheckRunning, Created: p.now}
+	pl.Phase, pl.PhaseStart = phasePrecheck, p.now
+	p.task.PrecheckID = p.newCheck.ID
+	p.task.Step = upgrade.StepPrechecking
+	p.task.Message = upgrade.PrecheckMessage(pl.Spec.TargetVersion)
+	p.stage(upgrade.StagePrecheck, "success")
+}
+
+// reenter takes a failed upgrade up again, after a retry was asked for, at
+// the step that failed: a failed precheck runs again (as a new check); a
+// failed control plane step starts again; in the node phase the nodes that
+// were in flight go on from their step with a fresh start (the failed one
+// is tried again), and nodes already upgraded stay so. It runs once per
+// retry, in the same commit as the step after it.
+func (p *pass) reenter(pl *plan) {
+	pl.Failed = false
+	pl.Attempt++
+	p.emit(upgrade.LevelNormal, "TaskRetryStart", "attempt %d of the upgrade to %s starts again at the %s step",
+		pl.Attempt+1, pl.Spec.TargetVersion, strings.ReplaceAll(pl.Phase, "_", " "))
+	switch pl.Phase {
+	case phasePrecheck:
+		p.startPrecheck(pl)
+	case phaseControlPlane:
+		pl.PhaseStart = time.Time{} // controlPlane starts the step and its stage again
+	case phaseNodes:
+		p.stage(upgrade.StageNodePools, "")
+		if pool := pl.Pools[pl.PoolIdx]; pool.Started {
+			if np := p.pool(pool.ID); np != nil {
+				np.State = upgrade.NodePoolUpdating
+				p.poolsChanged[np.ID] = true
+			}
+		}
+		for _, name := range pl.Batch {
+			pl.Nodes[name].Start, pl.Nodes[name].Blocker = p.now, ""
+		}
+		p.progressMessage(pl)
+	}
 }
 
 func (p *pass) precheck(pl *plan) error {
@@ -92,27 +152,27 @@ func (p *pass) precheck(pl *plan) error {
 		p.retry(r)
 		return nil
 	}
-	chk, err := p.e.cfg.Store.CheckGet(p.ctx, p.cluster.ID, p.task.PrecheckID)
-	if err != nil {
-		return fmt.Errorf("get precheck %s: %w", p.task.PrecheckID, err)
-	}
-	chk.Items, chk.Finished = items, p.now
 	var failed []string
 	for _, it := range items {
 		if it.Status == "Failed" && it.Level == "error" {
 			failed = append(failed, fmt.Sprintf("%s (%s)", it.Name, it.Message))
 		}
 	}
-	p.check = &chk
+	id, finished := p.task.PrecheckID, p.now
 	if len(failed) > 0 {
-		chk.Status = upgrade.CheckFailed
-		chk.Message = fmt.Sprintf("%d of %d check items failed", len(failed), len(items))
-		p.emit(upgrade.LevelWarning, "PrecheckFailed", "precheck %s failed: %s", chk.ID, strings.Join(failed, "; "))
+		p.checkDone = func(chk *upgrade.Check) {
+			chk.Items, chk.Finished = items, finished
+			chk.Status, chk.Message = upgrade.CheckFailed, fmt.Sprintf("%d of %d check items failed", len(failed), len(items))
+		}
+		p.emit(upgrade.LevelWarning, "PrecheckFailed", "precheck %s failed: %s", id, strings.Join(failed, "; "))
 		return p.fail("PrecheckFailed", fmt.Sprintf("the precheck failed, so nothing was changed: %s. Read the report with GetClusterCheck %s, fix the cause, and start the upgrade again",
-			strings.Join(failed, "; "), chk.ID))
+			strings.Join(failed, "; "), id))
 	}
-	chk.Status, chk.Message = upgrade.CheckSucceeded, fmt.Sprintf("all %d check items passed", len(items))
-	p.emit(upgrade.LevelNormal, "PrecheckPassed", "precheck %s passed (%d items)", chk.ID, len(items))
+	p.checkDone = func(chk *upgrade.Check) {
+		chk.Items, chk.Finished = items, finished
+		chk.Status, chk.Message = upgrade.CheckSucceeded, fmt.Sprintf("all %d check items passed", len(items))
+	}
+	p.emit(upgrade.LevelNormal, "PrecheckPassed", "precheck %s passed (%d items)", id, len(items))
 	p.task.Step = upgrade.StepUpgrading
 	if pl.Spec.SkipControlPlane {
 		p.toNodes(pl, "success")
@@ -134,7 +194,7 @@ func (p *pass) controlPlane(pl *plan) error {
 			return nil
 		}
 		pl.PhaseStart = p.now
-		p.stage("UpgradeControlPlane", "success")
+		p.stage(upgrade.StageControlPlane, "success")
 		p.task.Message = fmt.Sprintf("upgrading the control plane from %s to %s", p.cluster.CurrentVersion, pl.Spec.TargetVersion)
 		p.emit(upgrade.LevelNormal, "ControlPlaneUpgradeStart", "upgrading the control plane from %s to %s", p.cluster.CurrentVersion, pl.Spec.TargetVersion)
 	}
@@ -172,7 +232,7 @@ func (p *pass) toNodes(pl *plan, endState string) {
 		return
 	}
 	pl.Phase, pl.PhaseStart = phaseNodes, p.now
-	p.stage("UpgradeNodePools", endState)
+	p.stage(upgrade.StageNodePools, endState)
 }
 
 func (p *pass) succeed(pl *plan) {

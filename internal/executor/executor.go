@@ -32,6 +32,9 @@ type Step struct {
 	Target  string
 	Started time.Time
 	Now     time.Time
+	// Attempt is 0 on an upgrade's first attempt and counts the retries of
+	// a failed upgrade after it.
+	Attempt int
 }
 
 // Elapsed is the time since the action started.

@@ -48,7 +48,7 @@ func (s *Service) taskGet(ctx context.Context, q store.Querier, account, taskID 
 // transition applies change to a task of account in one transaction, after
 // legal says the change is allowed, and records an event.
 func (s *Service) transition(ctx context.Context, account string, pick func(q store.Querier) (upgrade.Task, error),
-	legal func(*upgrade.Task) error, change func(*upgrade.Task) upgrade.TaskEvent) error {
+	legal func(*upgrade.Task) error, change func(ctx context.Context, q store.Querier, t *upgrade.Task) (upgrade.TaskEvent, error)) error {
 	var id string
 	err := s.st.InTx(ctx, func(q store.Querier) error {
 		t, err := pick(q)
@@ -58,7 +58,10 @@ func (s *Service) transition(ctx context.Context, account string, pick func(q st
 		if err := legal(&t); err != nil {
 			return err
 		}
-		ev := change(&t)
+		ev, err := change(ctx, q, &t)
+		if err != nil {
+			return err
+		}
 		t.Updated = s.now().UTC()
 		id = t.ID
 		if err := q.TaskUpdate(ctx, t); err != nil {
@@ -72,24 +75,76 @@ func (s *Service) transition(ctx context.Context, account string, pick func(q st
 	return err
 }
 
-func (s *Service) pause(t *upgrade.Task) upgrade.TaskEvent {
+func (s *Service) pause(_ context.Context, _ store.Querier, t *upgrade.Task) (upgrade.TaskEvent, error) {
 	t.State = upgrade.TaskPaused
 	t.Message = "paused on request: nodes already in flight finish their upgrade, no new node starts; resume with ResumeTask"
-	return s.event("TaskPaused", fmt.Sprintf("task %s paused on request", t.ID))
+	return s.event("TaskPaused", fmt.Sprintf("task %s paused on request", t.ID)), nil
 }
 
-func (s *Service) resume(t *upgrade.Task) upgrade.TaskEvent {
+// resume goes on with a paused task, or takes a failed upgrade up again.
+func (s *Service) resume(ctx context.Context, q store.Querier, t *upgrade.Task) (upgrade.TaskEvent, error) {
+	if t.Retryable() {
+		return s.retry(ctx, q, t)
+	}
 	t.State = upgrade.TaskRunning
 	t.Message = "resumed on request"
 	t.NextRunAt = s.now().UTC()
-	return s.event("TaskResumed", fmt.Sprintf("task %s resumed on request", t.ID))
+	return s.event("TaskResumed", fmt.Sprintf("task %s resumed on request", t.ID)), nil
 }
 
-func (s *Service) cancel(t *upgrade.Task) upgrade.TaskEvent {
+// retry takes a failed upgrade up again from the step that failed: the task
+// runs again and holds its cluster again, so the cluster must be idle and
+// the task must still be its latest (a newer task may have changed what the
+// old one was heading for). The engine re-enters the failed step.
+func (s *Service) retry(ctx context.Context, q store.Querier, t *upgrade.Task) (upgrade.TaskEvent, error) {
+	c, err := q.ClusterGet(ctx, t.AccountID, t.ClusterID)
+	if err != nil {
+		return upgrade.TaskEvent{}, fmt.Errorf("cluster of %s: %w", t.ID, err)
+	}
+	if err := ensureIdle(ctx, q, c); err != nil {
+		return upgrade.TaskEvent{}, err
+	}
+	newest, _, err := q.TaskList(ctx, store.TaskListParams{ClusterID: c.ID, Limit: 1})
+	if err != nil {
+		return upgrade.TaskEvent{}, fmt.Errorf("latest task of %s: %w", c.ID, err)
+	}
+	if len(newest) > 0 && newest[0].ID != t.ID {
+		return upgrade.TaskEvent{}, upgrade.TaskStatef("task %s cannot be retried: task %s (%s) ran on cluster %s since; start a new upgrade instead",
+			t.ID, newest[0].ID, newest[0].Type, c.ID)
+	}
+	spec, err := upgrade.SpecOf(t)
+	if err != nil {
+		return upgrade.TaskEvent{}, fmt.Errorf("spec of %s: %w", t.ID, err)
+	}
+	now := s.now().UTC()
+	if !spec.SkipControlPlane {
+		c.TargetVersion = spec.TargetVersion
+	}
+	c.State, c.Updated = upgrade.ClusterUpdating, now
+	if err := q.ClusterUpdate(ctx, c); err != nil {
+		return upgrade.TaskEvent{}, err
+	}
+	reason := t.ErrorMessage
+	t.State, t.NextRunAt = upgrade.TaskRunning, now
+	t.ErrorCode, t.ErrorMessage = "", ""
+	t.Message = fmt.Sprintf("retrying the upgrade to %s from the step that failed", spec.TargetVersion)
+	return s.event(upgrade.ReasonTaskRetried, fmt.Sprintf("task %s retried on request after it failed: %s", t.ID, reason)), nil
+}
+
+// cancel asks a running or paused task to stop at its next safe point; a
+// failed upgrade has nothing in flight, so it ends canceled at once, in the
+// step it stopped in.
+func (s *Service) cancel(_ context.Context, _ store.Querier, t *upgrade.Task) (upgrade.TaskEvent, error) {
+	if t.Retryable() {
+		msg := fmt.Sprintf("the failed upgrade was canceled on request; what was upgraded stays upgraded. It had failed: %s", t.ErrorMessage)
+		t.State, t.Desired = upgrade.TaskCanceled, upgrade.DesireNone
+		t.ErrorCode, t.ErrorMessage, t.Message = "TaskCanceled", msg, msg
+		return s.event("TaskCanceled", msg), nil
+	}
 	t.Desired = upgrade.DesireCancel
 	t.Message = "cancel requested: stopping at the next safe point; nodes already upgraded stay upgraded"
 	t.NextRunAt = s.now().UTC()
-	return s.event("TaskCancelRequested", fmt.Sprintf("cancellation of task %s requested", t.ID))
+	return s.event("TaskCancelRequested", fmt.Sprintf("cancellation of task %s requested", t.ID)), nil
 }
 
 func (s *Service) byID(ctx context.Context, account, taskID string) func(q store.Querier) (upgrade.Task, error) {
@@ -101,7 +156,8 @@ func (s *Service) PauseTask(ctx context.Context, account, taskID string) error {
 	return s.transition(ctx, account, s.byID(ctx, account, taskID), upgrade.CanPause, s.pause)
 }
 
-// ResumeTask resumes a paused task where it stopped.
+// ResumeTask resumes a paused task where it stopped, or retries a failed
+// upgrade from the step that failed.
 func (s *Service) ResumeTask(ctx context.Context, account, taskID string) error {
 	return s.transition(ctx, account, s.byID(ctx, account, taskID), upgrade.CanResume, s.resume)
 }
@@ -139,7 +195,8 @@ func (s *Service) PauseClusterUpgrade(ctx context.Context, account, clusterID st
 	return s.transition(ctx, account, s.clusterUpgrade(ctx, account, clusterID), upgrade.CanPause, s.pause)
 }
 
-// ResumeClusterUpgrade resumes the cluster's paused upgrade.
+// ResumeClusterUpgrade resumes the cluster's paused upgrade or retries its
+// failed one.
 func (s *Service) ResumeClusterUpgrade(ctx context.Context, account, clusterID string) error {
 	return s.transition(ctx, account, s.clusterUpgrade(ctx, account, clusterID), upgrade.CanResume, s.resume)
 }

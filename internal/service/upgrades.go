@@ -30,15 +30,15 @@ func ensureIdle(ctx context.Context, q store.Querier, c upgrade.Cluster) error {
 	return nil
 }
 
-// startUpgrade records a new upgrade task with its precheck in one
-// transaction; the engine takes it from there.
+// startUpgrade records a new upgrade task with its spec in one
+// transaction; the engine lays out its stages and precheck on its first
+// pass and takes it from there.
 func (s *Service) startUpgrade(ctx context.Context, account, clusterID string, typ upgrade.TaskType, targetID, targetType string,
 	validate func(q store.Querier, c upgrade.Cluster) (upgrade.UpgradeSpec, error)) (string, error) {
 	now := s.now().UTC()
 	task := upgrade.Task{ID: upgrade.NewTaskID(), ClusterID: clusterID, AccountID: account, Type: typ,
-		State: upgrade.TaskRunning, Step: upgrade.StepPrechecking, Stage: "Precheck", TargetID: targetID, TargetType: targetType,
-		Created: now, Updated: now, NextRunAt: now,
-		Stages: []upgrade.Stage{{Name: "Precheck", State: "running", Start: now}}}
+		State: upgrade.TaskRunning, TargetID: targetID, TargetType: targetType,
+		Created: now, Updated: now, NextRunAt: now}
 	err := s.st.InTx(ctx, func(q store.Querier) error {
 		c, err := s.clusterGet(ctx, q, account, clusterID)
 		if err != nil {
@@ -52,20 +52,6 @@ func (s *Service) startUpgrade(ctx context.Context, account, clusterID string, t
 			return err
 		}
 		task.Params, _ = json.Marshal(spec)
-		checkType := upgrade.CheckClusterUpgrade
-		switch {
-		case typ == upgrade.TaskNodePoolUpgrade:
-			checkType = upgrade.CheckNodePoolUpgrade
-		case spec.MasterOnly:
-			checkType = upgrade.CheckMasterUpgrade
-		}
-		check := upgrade.Check{ID: upgrade.NewCheckID(c.ID, now), ClusterID: c.ID, Type: checkType, Target: targetID,
-			Options: map[string]string{"targetVersion": spec.TargetVersion}, Status: upgrade.CheckRunning, Created: now}
-		task.PrecheckID = check.ID
-		task.Message = fmt.Sprintf("prechecking the upgrade to %s", spec.TargetVersion)
-		if err := q.CheckInsert(ctx, check); err != nil {
-			return err
-		}
 		if err := q.TaskInsert(ctx, task); err != nil {
 			return err
 		}
@@ -172,18 +158,26 @@ func (s *Service) UpgradeNodePool(ctx context.Context, account, clusterID, poolI
 }
 
 // UpgradeStatus renders the cluster's current or latest upgrade in
-// GetUpgradeStatus's view.
-// It is what old clients poll, so it reads the store once, through the
-// reader pool, and never waits on the engine's writes.
+// GetUpgradeStatus's view, with the task's events (upgrade_task carries
+// them). It reads through the reader pool and never waits on the engine's
+// writes.
 func (s *Service) UpgradeStatus(ctx context.Context, account, clusterID string) (upgrade.UpgradeStatus, error) {
-	t, found, err := s.st.TaskStatusLatest(ctx, account, clusterID, upgrade.TaskClusterUpgrade)
+	latest, found, err := s.st.TaskStatusLatest(ctx, account, clusterID, upgrade.TaskClusterUpgrade)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return upgrade.UpgradeStatus{}, upgrade.NotFound(upgrade.ResCluster, clusterID)
 	case err != nil:
 		return upgrade.UpgradeStatus{}, fmt.Errorf("latest upgrade of %s: %w", clusterID, err)
 	case !found:
-		return upgrade.StatusOf(nil), nil
+		return upgrade.StatusOf(nil, nil), nil
 	}
-	return upgrade.StatusOf(&t), nil
+	t, err := s.st.TaskGet(ctx, account, latest.ID)
+	if err != nil {
+		return upgrade.UpgradeStatus{}, fmt.Errorf("latest upgrade of %s: %w", clusterID, err)
+	}
+	evs, err := s.st.EventList(ctx, t.ID)
+	if err != nil {
+		return upgrade.UpgradeStatus{}, fmt.Errorf("events of %s: %w", t.ID, err)
+	}
+	return upgrade.StatusOf(&t, evs), nil
 }

@@ -1,6 +1,11 @@
 package upgrade
 
-import "testing"
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
 
 func TestCheckUpgradeTarget(t *testing.T) {
 	for _, tc := range []struct {
@@ -56,21 +61,45 @@ func TestCheckNodeTarget(t *testing.T) {
 }
 
 func TestStatusOf(t *testing.T) {
+	created := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	updated := created.Add(time.Hour)
+	spec := json.RawMessage(`{"target_version":"1.33.3-aliyun.1"}`)
+	plan := json.RawMessage(`{"phase":"nodes","total":5,"upgraded":2}`)
+	at := func(tk Task) *Task {
+		tk.Type, tk.Created, tk.Updated = TaskClusterUpgrade, created, updated
+		return &tk
+	}
 	for _, tc := range []struct {
+		name string
 		task *Task
 		want UpgradeStatus
 	}{
-		{nil, UpgradeStatus{UpgradeStep: "not_start"}},
-		{&Task{State: TaskRunning, Step: StepPrechecking, PrecheckID: "chk"}, UpgradeStatus{Status: "running", UpgradeStep: "prechecking", PrecheckReportID: "chk", TaskStatus: "running"}},
-		{&Task{State: TaskRunning, Step: StepUpgrading}, UpgradeStatus{Status: "running", UpgradeStep: "upgrading", TaskStatus: "running"}},
-		{&Task{State: TaskPaused, Step: StepUpgrading}, UpgradeStatus{Status: "pause", UpgradeStep: "pause", TaskStatus: "running"}},
-		{&Task{State: TaskSuccess, Step: StepUpgrading}, UpgradeStatus{Status: "success", UpgradeStep: "success", TaskStatus: "Success"}},
-		{&Task{State: TaskFailed, Step: StepPrechecking, ErrorMessage: "boom"}, UpgradeStatus{Status: "fail", UpgradeStep: "prechecking", ErrorMessage: "boom", TaskStatus: "Failed"}},
-		{&Task{State: TaskCanceled, Step: StepUpgrading}, UpgradeStatus{Status: "fail", UpgradeStep: "upgrading", ErrorMessage: "the upgrade was canceled", TaskStatus: "Failed"}},
+		{"never", nil, UpgradeStatus{UpgradeStep: "not_start"}},
+		{"before the engine", at(Task{State: TaskRunning, Params: spec}), UpgradeStatus{Status: "running", UpgradeStep: "prechecking",
+			TaskStatus: "running", TaskMessage: "prechecking the upgrade to 1.33.3-aliyun.1", State: "running", Phase: PhaseMaster1}},
+		{"prechecking", at(Task{State: TaskRunning, Step: StepPrechecking, Stage: StagePrecheck, PrecheckID: "chk",
+			Stages: []Stage{{Name: StagePrecheck}}}),
+			UpgradeStatus{Status: "running", UpgradeStep: "prechecking", PrecheckReportID: "chk", TaskStatus: "running", State: "running", Phase: PhaseMaster1}},
+		{"nodes", at(Task{State: TaskRunning, Step: StepUpgrading, Stage: StageNodePools, Plan: plan}),
+			UpgradeStatus{Status: "running", UpgradeStep: "upgrading", TaskStatus: "running", State: "running", Phase: PhaseNodes, Total: 5, Succeeded: 2}},
+		{"paused", at(Task{State: TaskPaused, Step: StepUpgrading}), UpgradeStatus{Status: "pause", UpgradeStep: "pause", TaskStatus: "running", State: "paused", Phase: PhaseMaster1}},
+		{"success", at(Task{State: TaskSuccess, Step: StepUpgrading}), UpgradeStatus{Status: "success", UpgradeStep: "success", TaskStatus: "Success",
+			State: "success", Phase: PhaseMaster1, Finished: updated}},
+		{"failed", at(Task{State: TaskFailed, Step: StepPrechecking, ErrorMessage: "boom"}), UpgradeStatus{Status: "fail", UpgradeStep: "pause",
+			ErrorMessage: "boom", TaskStatus: "Failed", State: "failed", Phase: PhaseMaster1, Failed: true, Finished: updated}},
+		{"canceled", at(Task{State: TaskCanceled, Step: StepUpgrading}), UpgradeStatus{Status: "fail", UpgradeStep: "upgrading",
+			ErrorMessage: "the upgrade was canceled", TaskStatus: "Failed", State: "canceled", Phase: PhaseMaster1, Canceled: true, Finished: updated}},
 	} {
-		if got := StatusOf(tc.task); got != tc.want {
-			t.Errorf("StatusOf(%+v) = %+v, want %+v", tc.task, got, tc.want)
+		if tc.want.State != "" {
+			tc.want.Created = created
 		}
+		if got := StatusOf(tc.task, nil); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: StatusOf = %+v\nwant %+v", tc.name, got, tc.want)
+		}
+	}
+	evs := []TaskEvent{{Reason: "TaskFailed"}, {Reason: ReasonTaskRetried}, {Reason: "TaskFailed"}, {Reason: ReasonTaskRetried}}
+	if got := StatusOf(at(Task{State: TaskRunning}), evs); got.Retries != 2 || len(got.Events) != 4 {
+		t.Errorf("retries %d, events %d; want 2, 4", got.Retries, len(got.Events))
 	}
 }
 
@@ -79,6 +108,9 @@ func TestTransitions(t *testing.T) {
 	paused := &Task{ID: "T", Type: TaskClusterUpgrade, State: TaskPaused}
 	done := &Task{ID: "T", Type: TaskClusterUpgrade, State: TaskSuccess}
 	canceling := &Task{ID: "T", Type: TaskClusterUpgrade, State: TaskRunning, Desired: DesireCancel}
+	failed := &Task{ID: "T", Type: TaskClusterUpgrade, State: TaskFailed}
+	createFailed := &Task{ID: "T", Type: TaskClusterCreate, State: TaskFailed}
+	canceled := &Task{ID: "T", Type: TaskNodePoolUpgrade, State: TaskCanceled}
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -94,6 +126,13 @@ func TestTransitions(t *testing.T) {
 		{"cancel paused", CanCancel(paused), true},
 		{"cancel done", CanCancel(done), false},
 		{"cancel canceling", CanCancel(canceling), false},
+		{"resume failed upgrade", CanResume(failed), true},
+		{"cancel failed upgrade", CanCancel(failed), true},
+		{"pause failed upgrade", CanPause(failed), false},
+		{"resume failed create", CanResume(createFailed), false},
+		{"cancel failed create", CanCancel(createFailed), false},
+		{"resume canceled", CanResume(canceled), false},
+		{"cancel canceled", CanCancel(canceled), false},
 	} {
 		if (tc.err == nil) != tc.ok {
 			t.Errorf("%s: %v", tc.name, tc.err)

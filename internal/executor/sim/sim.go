@@ -33,10 +33,16 @@ const (
 
 // Fault tags. A node selector is a node name, an instance id, the 1-based
 // position of the node in creation order, or "*" for every node.
+//
+// A fault fires on an upgrade's first attempt only, so that a retry of the
+// failed upgrade (ResumeTask) can succeed, as it would once a person fixed
+// the cause. A value ending in ";always" (for example
+// "NodeDiskPressure;always", "2;always", or "always" for
+// ackup.sim/control-plane-fail) makes the fault fire on every attempt.
 const (
 	// TagPrecheckFail names a precheck item that fails, e.g. "NodeDiskPressure".
 	TagPrecheckFail = "ackup.sim/precheck-fail"
-	// TagControlPlaneFail ("true") makes the control-plane step fail.
+	// TagControlPlaneFail ("true", or "always") makes the control-plane step fail.
 	TagControlPlaneFail = "ackup.sim/control-plane-fail"
 	// TagNodeNeverReady selects a node that never becomes Ready after its upgrade.
 	TagNodeNeverReady = "ackup.sim/node-never-ready"
@@ -50,9 +56,9 @@ const (
 // FaultTags lists the fault tags with a one-line description each, for
 // documentation and for clients that offer them as choices.
 var FaultTags = []struct{ Key, Example, Description string }{
-	{TagPrecheckFail, "NodeDiskPressure", "this precheck item fails, so the upgrade stops before anything changes"},
-	{TagControlPlaneFail, "true", "the control-plane upgrade fails"},
-	{TagNodeNeverReady, "2", "this node never becomes Ready after its upgrade (the step fails after 10 simulated minutes)"},
+	{TagPrecheckFail, "NodeDiskPressure", "this precheck item fails, so the upgrade stops before anything changes (first attempt only; append ;always to fail every retry too)"},
+	{TagControlPlaneFail, "true", "the control-plane upgrade fails (first attempt only; \"always\" fails every retry too)"},
+	{TagNodeNeverReady, "2", "this node never becomes Ready after its upgrade (the step fails after 10 simulated minutes; first attempt only; append ;always to fail every retry too)"},
 	{TagDrainBlocked, "1", "a PodDisruptionBudget blocks this node's drain"},
 	{TagDrainBlockedSeconds, "600", "how long, in simulated seconds, the drain stays blocked"},
 }
@@ -93,7 +99,7 @@ func (e *Executor) Precheck(_ context.Context, s executor.Step, nodes []upgrade.
 	if !r.Done {
 		return nil, r, nil
 	}
-	failing, _ := s.Cluster.Tag(TagPrecheckFail)
+	failing, _ := fault(s, TagPrecheckFail)
 	return checkItems(s, nodes, failing), r, nil
 }
 
@@ -102,7 +108,7 @@ func (e *Executor) Precheck(_ context.Context, s executor.Step, nodes []upgrade.
 func (e *Executor) ControlPlaneUpgrade(_ context.Context, s executor.Step) (executor.Result, error) {
 	r := e.after(s, ControlPlaneTime)
 	if r.Done {
-		if v, _ := s.Cluster.Tag(TagControlPlaneFail); v == "true" {
+		if v, _ := fault(s, TagControlPlaneFail); v == "true" || v == "always" {
 			return r, executor.Failf("the control plane upgrade to %s failed: the new kube-apiserver did not pass its health check (injected fault %s); the control plane still runs %s", s.Target, TagControlPlaneFail, s.Cluster.CurrentVersion)
 		}
 	}
@@ -143,7 +149,7 @@ func (e *Executor) NodeUpgrade(_ context.Context, s executor.Step, _ upgrade.Nod
 // NodeWaitReady reports the node Ready after NodeReadyTime, unless it is
 // selected by TagNodeNeverReady: then it fails after NodeReadyTimeout.
 func (e *Executor) NodeWaitReady(_ context.Context, s executor.Step, n upgrade.Node) (executor.Result, error) {
-	if sel, ok := s.Cluster.Tag(TagNodeNeverReady); ok && selects(sel, n) {
+	if sel, ok := fault(s, TagNodeNeverReady); ok && selects(sel, n) {
 		r := e.after(s, NodeReadyTimeout)
 		if r.Done {
 			return r, executor.Failf("node %s did not become Ready within %s after its upgrade to %s (injected fault %s); it stays cordoned for inspection", n.Name, NodeReadyTimeout, s.Target, TagNodeNeverReady)
@@ -152,6 +158,26 @@ func (e *Executor) NodeWaitReady(_ context.Context, s executor.Step, n upgrade.N
 		return r, nil
 	}
 	return e.after(s, NodeReadyTime), nil
+}
+
+// alwaysSuffix on a fault tag's value makes the fault fire on retries too.
+const alwaysSuffix = ";always"
+
+// fault returns the value of the fault tag key, without its ";always"
+// suffix, and whether the fault fires on this attempt of the step: every
+// attempt with the suffix (or the value "always"), the first one otherwise.
+func fault(s executor.Step, key string) (string, bool) {
+	v, ok := s.Cluster.Tag(key)
+	if !ok {
+		return "", false
+	}
+	if base, found := strings.CutSuffix(v, alwaysSuffix); found {
+		return base, true
+	}
+	if v == "always" || s.Attempt == 0 {
+		return v, true
+	}
+	return "", false
 }
 
 // selects reports whether the node selector sel names n.
