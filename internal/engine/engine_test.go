@@ -179,7 +179,7 @@ func (f *fixture) checkInvariants(clusterID, taskID string) {
 		upgrade.TaskRunning:  {"running", "", "running"},
 		upgrade.TaskPaused:   {"pause", "pause", "running"},
 		upgrade.TaskSuccess:  {"success", "success", "Success"},
-		upgrade.TaskFailed:   {"fail", "", "Failed"},
+		upgrade.TaskFailed:   {"fail", "pause", "Failed"},
 		upgrade.TaskCanceled: {"fail", "", "Failed"},
 	}[tk.State]
 	if tk.Type == upgrade.TaskClusterUpgrade {
