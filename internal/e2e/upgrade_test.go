@@ -18,7 +18,8 @@ var documented = map[[3]string]bool{
 	{"running", "upgrading", "running"}:   true,
 	{"pause", "pause", "running"}:         true,
 	{"success", "success", "Success"}:     true,
-	{"fail", "prechecking", "Failed"}:     true,
+	{"fail", "pause", "Failed"}:           true, // failed: a paused step, retryable
+	{"fail", "prechecking", "Failed"}:     true, // canceled in the step it stopped in
 	{"fail", "upgrading", "Failed"}:       true,
 }
 
@@ -275,9 +276,9 @@ func TestFaultTags(t *testing.T) {
 		final      string
 		step, text string
 	}{
-		{map[string]string{"ackup.sim/precheck-fail": "DeprecatedAPIs"}, "fail", "prechecking", "DeprecatedAPIs"},
-		{map[string]string{"ackup.sim/control-plane-fail": "true"}, "fail", "upgrading", "control plane"},
-		{map[string]string{"ackup.sim/node-never-ready": "1"}, "fail", "upgrading", "did not become Ready"},
+		{map[string]string{"ackup.sim/precheck-fail": "DeprecatedAPIs"}, "fail", "pause", "DeprecatedAPIs"},
+		{map[string]string{"ackup.sim/control-plane-fail": "true"}, "fail", "pause", "control plane"},
+		{map[string]string{"ackup.sim/node-never-ready": "1"}, "fail", "pause", "did not become Ready"},
 		{map[string]string{"ackup.sim/drain-blocked": "2", "ackup.sim/drain-blocked-seconds": "120"}, "success", "success", ""},
 	} {
 		t.Run(fmt.Sprint(tc.tags), func(t *testing.T) {
@@ -298,7 +299,7 @@ func TestFaultTags(t *testing.T) {
 			if tc.final == "success" && !blocked {
 				t.Fatal("the drain blocker never showed in upgrade_task.message")
 			}
-			if tc.step == "prechecking" {
+			if strings.Contains(tc.text, "DeprecatedAPIs") {
 				chk, err := c.GetClusterCheck(dara.String(id), st.Body.PrecheckReportId)
 				if err != nil || dara.StringValue(chk.Body.Status) != "Failed" {
 					t.Fatalf("check report %v %v", chk, err)

@@ -1,11 +1,13 @@
 package engine_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/ackup/ackup/internal/executor/sim"
 	"github.com/ackup/ackup/internal/service"
+	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -170,5 +172,43 @@ func TestRetryRefusedOnceANewerTaskRan(t *testing.T) {
 	mustErrKind(t, f.svc.ResumeTask(f.ctx, f.acct, tid), upgrade.KindTaskState)
 	if tk := f.task(tid); tk.State != upgrade.TaskFailed {
 		t.Fatalf("refused retry changed the task to %s", tk.State)
+	}
+}
+
+// TestTheEngineLaysOutANewUpgrade: the service records the task and its
+// spec only; before the engine's first pass the old view already reads
+// prechecking with the reserved precheck id, and the first pass creates the
+// stage and the check under that id.
+func TestTheEngineLaysOutANewUpgrade(t *testing.T) {
+	f := newFixture(t)
+	cid := f.createCluster(from, nil, 1)
+	tid, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := f.task(tid)
+	if len(tk.Stages) != 0 || tk.Stage != "" || len(tk.Plan) != 0 || tk.PrecheckID == "" {
+		t.Fatalf("the service laid out engine state: %+v", tk)
+	}
+	if _, err := f.st.CheckGet(f.ctx, cid, tk.PrecheckID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the service recorded the check: %v", err)
+	}
+	st, _ := f.svc.UpgradeStatus(f.ctx, f.acct, cid)
+	if st.Status != "running" || st.UpgradeStep != upgrade.StepPrechecking || st.PrecheckReportID != tk.PrecheckID ||
+		st.TaskMessage != "prechecking the upgrade to "+to {
+		t.Fatalf("status before the first pass: %+v", st)
+	}
+	if chk, err := f.svc.GetCheck(f.ctx, f.acct, cid, tk.PrecheckID); err != nil || chk.Status != upgrade.CheckRunning {
+		t.Fatalf("pending precheck: %+v %v", chk, err)
+	}
+	if _, err := f.eng.RunOnce(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	tk = f.task(tid)
+	if len(tk.Stages) != 1 || tk.Stages[0].Name != upgrade.StagePrecheck || tk.Stage != upgrade.StagePrecheck {
+		t.Fatalf("after the first pass: stages %+v", tk.Stages)
+	}
+	if chk, err := f.st.CheckGet(f.ctx, cid, tk.PrecheckID); err != nil || chk.Status != upgrade.CheckRunning || !chk.Created.Equal(tk.Created) {
+		t.Fatalf("check after the first pass: %+v %v", chk, err)
 	}
 }

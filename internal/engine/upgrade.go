@@ -33,7 +33,7 @@ func (p *pass) upgrade() error {
 			return p.fail("InvalidParameter", fmt.Sprintf("the task's parameters cannot be read: %v", err))
 		}
 		pl = newPlan(spec, p.now, p.pools, p.nodes)
-		p.startPrecheck(pl)
+		p.startPrecheck(pl, true)
 	}
 	defer func() {
 		if p.task.State == upgrade.TaskFailed {
@@ -89,19 +89,17 @@ func (p *pass) step(pl *plan, started time.Time) executor.Step {
 
 // startPrecheck lays out a precheck run: its stage, its check (inserted by
 // the commit) and the task's step and message. The first pass over a new
-// upgrade calls it, and so does a retry of a failed precheck.
-func (p *pass) startPrecheck(pl *plan) {
-	typ := upgrade.CheckClusterUpgrade
-	switch {
-	case p.task.Type == upgrade.TaskNodePoolUpgrade:
-		typ = upgrade.CheckNodePoolUpgrade
-	case pl.Spec.MasterOnly:
-		typ = upgrade.CheckMasterUpgrade
+// upgrade calls it, with the check id the service reserved on the task,
+// and so does a retry of a failed precheck, with a new check.
+func (p *pass) startPrecheck(pl *plan, first bool) {
+	id, start := p.task.PrecheckID, p.task.Created
+	if !first || id == "" {
+		id, start = upgrade.NewCheckID(p.cluster.ID, p.now), p.now
 	}
-	p.newCheck = &upgrade.Check{ID: upgrade.NewCheckID(p.cluster.ID, p.now), ClusterID: p.cluster.ID, Type: typ, Target: p.task.TargetID,
-		Options: map[string]string{"targetVersion": pl.Spec.TargetVersion}, Status: upgrade.CheckRunning, Created: p.now}
+	chk := upgrade.Precheck(&p.task, pl.Spec, id, start)
+	p.newCheck = &chk
 	pl.Phase, pl.PhaseStart = phasePrecheck, p.now
-	p.task.PrecheckID = p.newCheck.ID
+	p.task.PrecheckID = id
 	p.task.Step = upgrade.StepPrechecking
 	p.task.Message = upgrade.PrecheckMessage(pl.Spec.TargetVersion)
 	p.stage(upgrade.StagePrecheck, "success")
@@ -120,7 +118,7 @@ func (p *pass) reenter(pl *plan) {
 		pl.Attempt+1, pl.Spec.TargetVersion, strings.ReplaceAll(pl.Phase, "_", " "))
 	switch pl.Phase {
 	case phasePrecheck:
-		p.startPrecheck(pl)
+		p.startPrecheck(pl, false)
 	case phaseControlPlane:
 		pl.PhaseStart = time.Time{} // controlPlane starts the step and its stage again
 	case phaseNodes:

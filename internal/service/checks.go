@@ -91,12 +91,30 @@ func (s *Service) GetCheck(ctx context.Context, account, clusterID, checkID stri
 	}
 	c, err := s.st.CheckGet(ctx, clusterID, checkID)
 	if errors.Is(err, store.ErrNotFound) {
+		if pending, ok := s.pendingPrecheck(ctx, clusterID, checkID); ok {
+			return pending, nil
+		}
 		return c, upgrade.NotFound(upgrade.ResCheck, checkID)
 	}
 	if err != nil {
 		return c, fmt.Errorf("get check %s: %w", checkID, err)
 	}
 	return c, nil
+}
+
+// pendingPrecheck renders the precheck of a new upgrade that the engine has
+// not taken up yet: its id is reserved on the task, its check not yet
+// recorded.
+func (s *Service) pendingPrecheck(ctx context.Context, clusterID, checkID string) (upgrade.Check, bool) {
+	t, err := s.st.TaskActive(ctx, clusterID)
+	if err != nil || t.PrecheckID != checkID || len(t.Stages) > 0 {
+		return upgrade.Check{}, false
+	}
+	spec, err := upgrade.SpecOf(&t)
+	if err != nil {
+		return upgrade.Check{}, false
+	}
+	return upgrade.Precheck(&t, spec, checkID, t.Created), true
 }
 
 // ListChecks lists a cluster's checks, newest first.

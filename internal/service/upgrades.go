@@ -30,9 +30,9 @@ func ensureIdle(ctx context.Context, q store.Querier, c upgrade.Cluster) error {
 	return nil
 }
 
-// startUpgrade records a new upgrade task with its spec in one
-// transaction; the engine lays out its stages and precheck on its first
-// pass and takes it from there.
+// startUpgrade records a new upgrade task with its spec (and the id its
+// precheck will have) in one transaction; the engine lays out its stages
+// and creates the precheck on its first pass, and takes it from there.
 func (s *Service) startUpgrade(ctx context.Context, account, clusterID string, typ upgrade.TaskType, targetID, targetType string,
 	validate func(q store.Querier, c upgrade.Cluster) (upgrade.UpgradeSpec, error)) (string, error) {
 	now := s.now().UTC()
@@ -52,6 +52,10 @@ func (s *Service) startUpgrade(ctx context.Context, account, clusterID string, t
 			return err
 		}
 		task.Params, _ = json.Marshal(spec)
+		// Only the id of the precheck is reserved here, so that clients
+		// can read precheck_report_id at once; the engine creates the
+		// check when it takes the task up.
+		task.PrecheckID = upgrade.NewCheckID(c.ID, now)
 		if err := q.TaskInsert(ctx, task); err != nil {
 			return err
 		}

@@ -87,6 +87,22 @@ func SpecOf(t *Task) (UpgradeSpec, error) {
 	return spec, err
 }
 
+// Precheck returns the check record of a precheck run of upgrade task t
+// that starts at start: Running, no verdict yet. The engine inserts it when
+// the run starts; until the engine's first pass over a new upgrade, the
+// service renders the reserved t.PrecheckID with it.
+func Precheck(t *Task, spec UpgradeSpec, id string, start time.Time) Check {
+	typ := CheckClusterUpgrade
+	switch {
+	case t.Type == TaskNodePoolUpgrade:
+		typ = CheckNodePoolUpgrade
+	case spec.MasterOnly:
+		typ = CheckMasterUpgrade
+	}
+	return Check{ID: id, ClusterID: t.ClusterID, Type: typ, Target: t.TargetID,
+		Options: map[string]string{"targetVersion": spec.TargetVersion}, Status: CheckRunning, Created: start}
+}
+
 // PrecheckMessage is upgrade_task.message while an upgrade's precheck runs.
 func PrecheckMessage(target string) string {
 	return fmt.Sprintf("prechecking the upgrade to %s", target)
