@@ -159,3 +159,92 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	t.Logf("%d upgrades survived %d SIGKILLs", len(ups), kills)
 }
+
+// TestCrashDuringRetry fails an upgrade with a node that never becomes
+// Ready, retries it, and kills the server with SIGKILL at random moments of
+// the retry: the upgrade still ends in success, with the retry counted once
+// and each node upgraded exactly once.
+func TestCrashDuringRetry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	db := filepath.Join(t.TempDir(), "ackup.db")
+	p := startProc(t, db, "--sim-speed", "100", "--lease", "1s")
+	c := p.client()
+	resp, err := c.CreateCluster(&cs.CreateClusterRequest{Name: dara.String("crash-retry"), RegionId: dara.String("cn-hangzhou"),
+		KubernetesVersion: dara.String("1.32.7-aliyun.1"), NumOfNodes: dara.Int64(4),
+		Tags: []*cs.Tag{{Key: dara.String("ackup.sim/node-never-ready"), Value: dara.String("1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := dara.StringValue(resp.Body.ClusterId)
+	eventually(t, time.Minute, "cluster running", func() error {
+		d, err := c.DescribeClusterDetail(dara.String(cluster))
+		if err != nil || dara.StringValue(d.Body.State) != "running" {
+			return fmt.Errorf("not running: %v", err)
+		}
+		return nil
+	})
+	up, err := c.UpgradeCluster(dara.String(cluster), &cs.UpgradeClusterRequest{NextVersion: dara.String("1.33.3-aliyun.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := dara.StringValue(up.Body.TaskId)
+	state := func() string {
+		info, err := c.DescribeTaskInfo(dara.String(task))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dara.StringValue(info.Body.State)
+	}
+	eventually(t, 2*time.Minute, "upgrade failed", func() error {
+		if s := state(); s != "failed" {
+			return fmt.Errorf("state %s", s)
+		}
+		return nil
+	})
+	if _, err := c.ResumeTask(dara.String(task)); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	kills := 0
+	for kills < 4 && state() == "running" {
+		time.Sleep(time.Duration(200+rng.IntN(1200)) * time.Millisecond) // the random moment of the crash, not a wait for a condition
+		p.kill()
+		kills++
+		p.start()
+		c = p.client()
+	}
+	if kills == 0 {
+		t.Fatal("the retry finished before any kill")
+	}
+	eventually(t, 2*time.Minute, "retried upgrade finished", func() error {
+		if s := state(); s == "running" || s == "paused" {
+			return fmt.Errorf("state %s", s)
+		}
+		return nil
+	})
+	if s := state(); s != "success" {
+		t.Fatalf("retried upgrade ended %s", s)
+	}
+	counts := nodeUpgradeCounts(t, c, task)
+	if len(counts) != 4 {
+		t.Fatalf("%d distinct nodes upgraded, want 4: %v", len(counts), counts)
+	}
+	for n, k := range counts {
+		if k != 1 {
+			t.Fatalf("node %s upgraded %d times", n, k)
+		}
+	}
+	if n := eventCount(t, c, task, "TaskRetried"); n != 1 {
+		t.Fatalf("%d TaskRetried events", n)
+	}
+	if n := eventCount(t, c, task, "TaskRetryStart"); n != 1 {
+		t.Fatalf("the engine re-entered the failed step %d times", n)
+	}
+	st, err := c.GetUpgradeStatus(dara.String(cluster))
+	if err != nil || dara.StringValue(st.Body.Status) != "success" {
+		t.Fatalf("GetUpgradeStatus %v %v", st, err)
+	}
+	t.Logf("the retry survived %d SIGKILLs", kills)
+}
