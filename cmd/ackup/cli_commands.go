@@ -40,7 +40,7 @@ func clientGroups() []group {
 			{"start", "CLUSTER [--to VERSION] [--master-only] [--watch]", "start an upgrade (default: to the newest allowed version)", upgradeStart},
 			{"status", "CLUSTER [flags]", "show the cluster's current or latest upgrade", upgradeStatus},
 			{"pause", "CLUSTER [flags]", "pause the cluster's upgrade after the nodes in flight", upgradeAction("pause")},
-			{"resume", "CLUSTER [flags]", "resume the cluster's paused upgrade", upgradeAction("resume")},
+			{"resume", "CLUSTER [flags]", "resume the cluster's paused upgrade, or retry its failed one", upgradeAction("resume")},
 			{"cancel", "CLUSTER [flags]", "cancel the cluster's upgrade at its next safe point", upgradeAction("cancel")},
 			{"watch", "CLUSTER [--task TASK] [flags]", "follow an upgrade live until it ends", upgradeWatch},
 		}},
@@ -57,7 +57,7 @@ func clientGroups() []group {
 			{"show", "TASK [flags]", "show a task with its stages and events", taskShow},
 			{"list", "CLUSTER [flags]", "list a cluster's tasks, newest first", taskList},
 			{"pause", "TASK [flags]", "pause a running task", taskAction("pause")},
-			{"resume", "TASK [flags]", "resume a paused task", taskAction("resume")},
+			{"resume", "TASK [flags]", "resume a paused task, or retry a failed upgrade", taskAction("resume")},
 			{"cancel", "TASK [flags]", "cancel a task", taskAction("cancel")},
 		}},
 	}

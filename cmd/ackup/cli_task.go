@@ -21,7 +21,10 @@ type actionResult struct {
 // taskAction pauses, resumes or cancels a task and reports it; clusterID,
 // when known, goes into the report and the hints.
 func (s *session) taskAction(verb, taskID, clusterID string) error {
-	var headers map[string]*string
+	var (
+		headers  map[string]*string
+		retrying bool
+	)
 	switch verb {
 	case "pause":
 		r, err := s.cs.PauseTask(dara.String(taskID))
@@ -30,6 +33,10 @@ func (s *session) taskAction(verb, taskID, clusterID string) error {
 		}
 		headers = r.Headers
 	case "resume":
+		// A failed upgrade is retried rather than resumed; say which.
+		if info, err := s.cs.DescribeTaskInfo(dara.String(taskID)); err == nil {
+			retrying = str(info.Body.State) == "failed"
+		}
 		r, err := s.cs.ResumeTask(dara.String(taskID))
 		if err != nil {
 			return err
@@ -54,6 +61,10 @@ func (s *session) taskAction(verb, taskID, clusterID string) error {
 		case "pause":
 			fmt.Fprintf(w, "Paused task %s; nodes in flight finish.\nResume with: %s\n", taskID, resume)
 		case "resume":
+			if retrying {
+				fmt.Fprintf(w, "Retrying task %s from the step that failed.\n", taskID)
+				break
+			}
 			fmt.Fprintf(w, "Resumed task %s.\n", taskID)
 		case "cancel":
 			fmt.Fprintf(w, "Canceling task %s at its next safe point.\n", taskID)

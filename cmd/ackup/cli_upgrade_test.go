@@ -327,3 +327,23 @@ func TestCheckCommands(t *testing.T) {
 	}
 	assertFits(t, r.stdout)
 }
+
+func TestUpgradeRetryAfterFailure(t *testing.T) {
+	t.Parallel()
+	e := startServer(t, 1000)
+	id := e.createCluster("--name", "retry", "--version", "1.33.1-aliyun.1", "--nodes", "2", "--fault", "control-plane-fail=true")
+	var started struct {
+		TaskID string `json:"task_id"`
+	}
+	e.okJSON(&started, "upgrade", "start", id)
+	r := e.run("upgrade", "watch", id, "--interval", "20ms")
+	if r.code != exitOutcome || !strings.Contains(r.stderr, "ended failed") || !strings.Contains(r.stderr, "Retry with: ackup upgrade resume "+id) {
+		t.Fatalf("watch of a failed upgrade: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if out := e.ok("upgrade", "resume", id); !strings.HasPrefix(out, "Retrying task "+started.TaskID) {
+		t.Errorf("upgrade resume of a failed upgrade printed %q", out)
+	}
+	if r := e.run("upgrade", "watch", id, "--interval", "20ms"); r.code != 0 {
+		t.Fatalf("watch of the retried upgrade: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}

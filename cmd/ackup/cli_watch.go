@@ -93,6 +93,9 @@ func (c *cli) watch(ctx context.Context, s *session, clusterID, taskID string, o
 	if err != nil {
 		return err
 	}
+	if last.State == "failed" {
+		return &outcomeError{fmt.Sprintf("task %s ended %s: %s\nRetry with: %s", taskID, last.State, last.Error, retryCommand(last.TaskType, clusterID, taskID))}
+	}
 	if last.State != "success" {
 		return &outcomeError{fmt.Sprintf("task %s ended %s: %s", taskID, last.State, last.Error)}
 	}
@@ -162,6 +165,15 @@ func terminalWidth(w io.Writer) (int, bool) {
 		width = maxWidth
 	}
 	return width, true
+}
+
+// retryCommand is the command that retries a failed upgrade task: the
+// cluster's for a cluster upgrade, the task's otherwise.
+func retryCommand(taskType, clusterID, taskID string) string {
+	if taskType == taskClusterUpgrade {
+		return "ackup upgrade resume " + clusterID
+	}
+	return "ackup task resume " + taskID
 }
 
 // line is the one-line summary of a snapshot. With now zero it leaves out
