@@ -381,3 +381,40 @@ func testContext(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func TestRetryAFailedUpgradeFromThePage(t *testing.T) {
+	e := startServer(t, 1000)
+	ctx := testContext(t)
+	created, err := e.srv.Service.CreateCluster(ctx, service.DefaultAccount, service.CreateClusterParams{
+		Name: "retry-me", RegionID: "cn-hangzhou", KubernetesVersion: "1.32.1-aliyun.1",
+		NodePools: []service.NodePoolSpec{{Name: "default-nodepool", DesiredSize: 1}},
+		Tags:      []upgrade.Tag{{Key: sim.TagControlPlaneFail, Value: "true"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, 1280, 900)
+	signIn(t, b, e, testKeyID, testKeySecret)
+	waitFor(t, b, 15*time.Second, `!!document.querySelector('#create-toggle')`)
+	b.do(t, 15*time.Second, chromedp.Navigate(e.base+"/console/#/clusters/"+created.ClusterID))
+	waitFor(t, b, 30*time.Second, `document.getElementById('cluster-state')?.textContent === 'running' && !document.getElementById('btn-upgrade').disabled`)
+	if eval[bool](t, b, `!document.getElementById('btn-retry').hidden`) {
+		t.Fatal("Retry is offered before any upgrade failed")
+	}
+	b.do(t, 15*time.Second, chromedp.Click(chromedp.CSS("#btn-upgrade")))
+	waitFor(t, b, 30*time.Second, `!document.getElementById('btn-retry').hidden && !document.getElementById('btn-retry').disabled`)
+	if st := taskState(t, e, created.ClusterID); st != upgrade.TaskFailed {
+		t.Fatalf("Retry is offered while the task is %s", st)
+	}
+	if text := eval[string](t, b, `document.getElementById('blocker').innerText`); !strings.Contains(text, "failed") || !strings.Contains(text, "Retry") {
+		t.Errorf("the page does not say the upgrade failed and can be retried: %q", text)
+	}
+	b.do(t, 15*time.Second, chromedp.Click(chromedp.CSS("#btn-retry")))
+	waitFor(t, b, 30*time.Second, `document.querySelector('#upgrade-progress .progress')?.dataset.state === 'success'`)
+	if st := taskState(t, e, created.ClusterID); st != upgrade.TaskSuccess {
+		t.Fatalf("after Retry on the page the task is %s, want success", st)
+	}
+	if eval[bool](t, b, `!document.getElementById('btn-retry').hidden`) {
+		t.Error("Retry is still offered after the upgrade succeeded")
+	}
+}

@@ -33,6 +33,8 @@ export function clusterPage(root, clusterId) {
     precheck: btn('btn-precheck', 'Run precheck', runPrecheck),
     pause: btn('btn-pause', 'Pause', () => call('PauseTask', { path: { task_id: state.task.task_id } })),
     resume: btn('btn-resume', 'Resume', () => call('ResumeTask', { path: { task_id: state.task.task_id } })),
+    // ResumeTask on a failed upgrade retries it from the step that failed.
+    retry: btn('btn-retry', 'Retry', () => call('ResumeTask', { path: { task_id: state.task.task_id } }), 'primary'),
     cancel: btn('btn-cancel', 'Cancel', () => call('CancelTask', { path: { task_id: state.task.task_id } }), 'danger'),
   };
 
@@ -46,7 +48,7 @@ export function clusterPage(root, clusterId) {
         h('label', {}, 'Target ', target),
         h('label', { class: 'check' }, masterOnly, 'Control plane only'),
         buttons.upgrade, buttons.precheck),
-      h('div', { class: 'actions' }, buttons.pause, buttons.resume, buttons.cancel),
+      h('div', { class: 'actions' }, buttons.pause, buttons.resume, buttons.retry, buttons.cancel),
       actionOut, report),
     h('section', { class: 'card' }, h('h2', {}, 'Node pools'), pools),
     h('section', { class: 'card' }, h('h2', {}, 'Nodes'), nodes),
@@ -135,7 +137,10 @@ export function clusterPage(root, clusterId) {
     buttons.precheck.disabled = cluster.state !== 'running' || !target.value;
     buttons.pause.disabled = !running;
     buttons.resume.disabled = !(t && p.isUpgrade && t.state === 'paused');
-    buttons.cancel.disabled = !(t && p.isUpgrade && p.active);
+    const failed = t && p.isUpgrade && t.state === 'failed';
+    buttons.retry.disabled = !failed;
+    buttons.retry.hidden = !failed;
+    buttons.cancel.disabled = !(t && p.isUpgrade && (p.active || failed));
 
     replace(pools, poolTable(poolList, p.nodes));
     replace(nodes, nodeTable(p.nodes, poolList));
@@ -157,7 +162,9 @@ export function clusterPage(root, clusterId) {
       const msg = (t.error && t.error.message) || legacy.error_message;
       box = h('div', { class: 'blocker failed', role: 'status' },
         h('strong', {}, t.state === 'failed' ? 'The upgrade failed: ' : 'The upgrade was canceled: '), msg,
-        t.error && t.error.code ? h('span', { class: 'muted small' }, ` (${t.error.code})`) : '');
+        t.error && t.error.code ? h('span', { class: 'muted small' }, ` (${t.error.code})`) : '',
+        t.state === 'failed' ? h('p', { class: 'small' },
+          'Fix the cause, then Retry: the upgrade goes on from the step that failed, and nodes already upgraded stay upgraded. Or Cancel it.') : '');
     }
     replace(blocker, box);
   }
