@@ -234,10 +234,34 @@ func TestExplorerGoSnippetGetsTheSameBody(t *testing.T) {
 	}
 	screenshot(t, b, "explorer-code.png")
 
+	// The SDK's model of GetUpgradeStatus knows only part of upgrade_task
+	// (message and status), so the snippet prints what the SDK decodes:
+	// every value it prints must be the explorer's, and it must print all
+	// five fields.
 	out := runGoSnippet(t, goCode, "ALIBABA_CLOUD_ACCESS_KEY_ID="+testKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+testKeySecret)
-	if a, b := withoutRequestIDs(t, shown), withoutRequestIDs(t, out); !reflect.DeepEqual(a, b) {
+	printed, full := withoutRequestIDs(t, out), withoutRequestIDs(t, shown)
+	if m, _ := printed.(map[string]any); len(m) != 5 || !jsonWithin(printed, full) {
 		t.Errorf("the Go snippet printed\n%s\nthe explorer showed\n%s", out, shown)
 	}
+}
+
+// jsonWithin reports whether every member of the JSON value a is in b with
+// the same value (objects may have more members in b).
+func jsonWithin(a, b any) bool {
+	am, ok := a.(map[string]any)
+	if !ok {
+		return reflect.DeepEqual(a, b)
+	}
+	bm, ok := b.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, v := range am {
+		if w, ok := bm[k]; !ok || !jsonWithin(v, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // runGoSnippet writes a program into a directory inside this module (so it

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -201,12 +202,16 @@ func TestTheEngineLaysOutANewUpgrade(t *testing.T) {
 	if chk, err := f.svc.GetCheck(f.ctx, f.acct, cid, tk.PrecheckID); err != nil || chk.Status != upgrade.CheckRunning {
 		t.Fatalf("pending precheck: %+v %v", chk, err)
 	}
+	before, err := f.svc.DescribeTask(f.ctx, f.acct, tid)
+	if err != nil || before.Stage != upgrade.StagePrecheck || len(before.Stages) != 1 || before.Stages[0].State != "running" {
+		t.Fatalf("DescribeTaskInfo before the first pass: %+v %v", before.Task, err)
+	}
 	if _, err := f.eng.RunOnce(f.ctx); err != nil {
 		t.Fatal(err)
 	}
 	tk = f.task(tid)
-	if len(tk.Stages) != 1 || tk.Stages[0].Name != upgrade.StagePrecheck || tk.Stage != upgrade.StagePrecheck {
-		t.Fatalf("after the first pass: stages %+v", tk.Stages)
+	if len(tk.Stages) != 1 || !reflect.DeepEqual(tk.Stages[0], before.Stages[0]) || tk.Stage != upgrade.StagePrecheck {
+		t.Fatalf("after the first pass: stages %+v, before %+v", tk.Stages, before.Stages)
 	}
 	if chk, err := f.st.CheckGet(f.ctx, cid, tk.PrecheckID); err != nil || chk.Status != upgrade.CheckRunning || !chk.Created.Equal(tk.Created) {
 		t.Fatalf("check after the first pass: %+v %v", chk, err)

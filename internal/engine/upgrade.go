@@ -103,6 +103,9 @@ func (p *pass) startPrecheck(pl *plan, first bool) {
 	p.task.Step = upgrade.StepPrechecking
 	p.task.Message = upgrade.PrecheckMessage(pl.Spec.TargetVersion)
 	p.stage(upgrade.StagePrecheck, "success")
+	// The stage starts with its check: for a new upgrade, when the task was
+	// created, as the views showed it before this pass (upgrade.Laid).
+	p.task.Stages[len(p.task.Stages)-1].Start = start
 }
 
 // reenter takes a failed upgrade up again, after a retry was asked for, at

@@ -19,7 +19,7 @@ func (s *Service) DescribeTask(ctx context.Context, account, taskID string) (Tas
 	if err != nil {
 		return TaskView{}, fmt.Errorf("events of %s: %w", taskID, err)
 	}
-	return TaskView{Task: t, Events: evs}, nil
+	return TaskView{Task: *upgrade.Laid(&t), Events: evs}, nil
 }
 
 // ListTasks returns a page of a cluster's tasks, newest first.

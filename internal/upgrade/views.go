@@ -116,6 +116,7 @@ func StatusOf(t *Task, evs []TaskEvent) UpgradeStatus {
 	if t == nil {
 		return UpgradeStatus{UpgradeStep: "not_start"}
 	}
+	t = Laid(t)
 	prog := ProgressOf(t.Plan)
 	s := UpgradeStatus{
 		PrecheckReportID: t.PrecheckID,
@@ -135,11 +136,6 @@ func StatusOf(t *Task, evs []TaskEvent) UpgradeStatus {
 	}
 	if s.UpgradeStep == "" {
 		s.UpgradeStep = StepPrechecking
-	}
-	if s.TaskMessage == "" && len(t.Stages) == 0 && t.State == TaskRunning {
-		if spec, err := SpecOf(t); err == nil {
-			s.TaskMessage = PrecheckMessage(spec.TargetVersion)
-		}
 	}
 	if t.State.Terminal() {
 		s.Finished = t.Updated
@@ -167,6 +163,26 @@ func StatusOf(t *Task, evs []TaskEvent) UpgradeStatus {
 		}
 	}
 	return s
+}
+
+// Laid returns an upgrade task as the engine's first pass lays it out:
+// a new upgrade that the engine has not taken up yet (no stage) is shown
+// prechecking, in a running Precheck stage that started when the task was
+// created, with the precheck message. Any other task is returned as is.
+// Both views render through it, so they read the same before and after
+// the engine's first pass.
+func Laid(t *Task) *Task {
+	if len(t.Stages) > 0 || t.State != TaskRunning || (t.Type != TaskClusterUpgrade && t.Type != TaskNodePoolUpgrade) {
+		return t
+	}
+	spec, err := SpecOf(t)
+	if err != nil {
+		return t
+	}
+	l := *t
+	l.Step, l.Stage, l.Message = StepPrechecking, StagePrecheck, PrecheckMessage(spec.TargetVersion)
+	l.Stages = []Stage{{Name: StagePrecheck, State: "running", Start: t.Created}}
+	return &l
 }
 
 // phaseOf names where an upgrade is: the control plane (and the precheck
