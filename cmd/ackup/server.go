@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ackup/ackup/internal/server"
@@ -27,6 +28,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	maxNonces := fs.Int("max-nonces", 4_000_000, "signature nonces held in memory on SQLite; past it new requests get Throttling until old ones expire")
 	bodyTimeout := fs.Duration("body-read-timeout", 30*time.Second, "how long a client has to send a request body")
 	pprofAddr := fs.String("pprof-addr", "", "admin address serving Go profiles at /debug/pprof/, never on the API address (default: off)")
+	tlsAddr := fs.String("tls-addr", "", "address of a second listener serving the same API over HTTPS (default: off)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate for --tls-addr, with --tls-key (default: one signed by a local CA kept beside the key file)")
+	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
+	var tlsSANs sanList
+	fs.Var(&tlsSANs, "tls-san", "extra name or IP address of the generated certificate (repeatable or comma-separated)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -47,6 +53,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	logger := slog.New(h)
 	srv, err := server.Open(ctx, server.Config{
 		Addr: *addr, DB: *db, KeyFile: *keyFile, SimSpeed: *simSpeed, Lease: *lease, RateLimit: *rateLimit, EngineOwner: *engineOwner,
+		TLSAddr: *tlsAddr, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, TLSSANs: tlsSANs,
 		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
 		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 		Out:             stdout, Logger: logger,
@@ -72,6 +79,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		logger.Info("serving profiles", "addr", prof.Addr())
 	}
 	logger.Info("ackup serving", "addr", srv.Addr(), "db", *db, "sim_speed", *simSpeed)
+	if srv.TLSAddr() != "" {
+		logger.Info("ackup serving HTTPS", "addr", srv.TLSAddr(), "ca", srv.CAFile())
+	}
 	code := 0
 	select {
 	case <-ctx.Done():
@@ -87,4 +97,18 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		code = 1
 	}
 	return code
+}
+
+// sanList collects --tls-san values, repeated or comma-separated.
+type sanList []string
+
+func (l *sanList) String() string { return strings.Join(*l, ",") }
+
+func (l *sanList) Set(v string) error {
+	for part := range strings.SplitSeq(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*l = append(*l, part)
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -83,6 +84,21 @@ type Config struct {
 	// body without Content-MD5 (IncompleteSignature), since the legacy
 	// signature covers the body only through it.
 	RequireContentMD5 bool
+	// TLSAddr, when set, is a second listen address serving the same
+	// handler over HTTPS (HTTP/1.1 and HTTP/2, TLS 1.2 or newer); port 0
+	// picks a free port.
+	TLSAddr string
+	// TLSCertFile and TLSKeyFile are a PEM certificate and key to serve on
+	// TLSAddr. Both or neither; they are read once at Open (replace them
+	// and restart to rotate). Without them a local CA and a certificate it
+	// signs are kept beside KeyFile (see internal/tlsca) and the CA's path
+	// is printed to Out when it is first made.
+	TLSCertFile string
+	TLSKeyFile  string
+	// TLSSANs are names the generated certificate carries beyond
+	// 127.0.0.1, ::1 and localhost (IP addresses become IP SANs). Not
+	// allowed with TLSCertFile.
+	TLSSANs []string
 }
 
 // Server is an assembled ackup.
@@ -102,6 +118,10 @@ type Server struct {
 	notify  *notifier // wake-ups between replicas; nil unless on PostgreSQL
 	http    *http.Server
 	ln      net.Listener
+	tls     *tls.Config  // nil unless TLSAddr is set
+	caFile  string       // the generated CA's path, "" with TLSCertFile
+	https   *http.Server // nil unless TLSAddr is set
+	tlsLn   net.Listener
 	stop    context.CancelFunc
 	serveCh chan error
 }
@@ -187,6 +207,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.loadTLS(); err != nil {
+		return nil, err
+	}
 	box, err := secret.NewBox(key)
 	if err != nil {
 		return nil, err
@@ -270,31 +293,63 @@ func (s *Server) registerKey(ctx context.Context) error {
 	return nil
 }
 
-// Start listens on the configured address, serves the API and runs the
-// engine until Shutdown.
+// Start listens on the configured address (and TLSAddr, if set), serves
+// the API and runs the engine until Shutdown.
 func (s *Server) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	if s.tls != nil {
+		if s.tlsLn, err = net.Listen("tcp", s.cfg.TLSAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w", s.cfg.TLSAddr, err)
+		}
+	}
 	ectx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = cancel
 	s.Engine.Start(ectx)
 	if s.notify != nil {
 		s.notify.start(ectx)
 	}
-	// No ReadTimeout or WriteTimeout: bodies have their own deadline
-	// (api.WithBodyDeadline), and responses that take long are not cut.
-	s.http = &http.Server{Handler: s.Handler, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes: s.cfg.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
-	s.serveCh = make(chan error, 1)
+	s.http = s.newHTTPServer()
+	s.serveCh = make(chan error, 2)
 	go func() { s.serveCh <- s.http.Serve(ln) }()
+	if s.tlsLn != nil {
+		s.https = s.newHTTPServer()
+		s.https.TLSConfig = s.tls
+		// ServeTLS adds "h2" to the offered protocols: HTTP/2 by ALPN.
+		go func() { s.serveCh <- s.https.ServeTLS(s.tlsLn, "", "") }()
+	}
 	return nil
+}
+
+// newHTTPServer is the one http.Server configuration, shared by the plain
+// and the TLS listener. No ReadTimeout or WriteTimeout: bodies have their
+// own deadline (api.WithBodyDeadline), and responses that take long are
+// not cut.
+func (s *Server) newHTTPServer() *http.Server {
+	return &http.Server{Handler: s.Handler, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: s.cfg.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
 }
 
 // Addr returns the address the API listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// TLSAddr returns the address the HTTPS listener listens on, or "" when
+// there is none.
+func (s *Server) TLSAddr() string {
+	if s.tlsLn == nil {
+		return ""
+	}
+	return s.tlsLn.Addr().String()
+}
+
+// CAFile returns the path of the generated CA certificate that clients
+// trust (SSL_CERT_FILE), or "" without a TLS listener or when the
+// certificate came from TLSCertFile.
+func (s *Server) CAFile() string { return s.caFile }
 
 // Done returns a channel that receives the HTTP server's exit error.
 func (s *Server) Done() <-chan error { return s.serveCh }
@@ -305,6 +360,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	if s.https != nil {
+		errs = append(errs, s.https.Shutdown(ctx))
 	}
 	if s.stop != nil {
 		s.Engine.Stop()
