@@ -53,6 +53,10 @@ type Backend interface {
 	GetCheck(ctx context.Context, account, clusterID, checkID string) (upgrade.Check, error)
 	ListChecks(ctx context.Context, account, clusterID, typ, target string) ([]upgrade.Check, error)
 	RegisterExternal(ctx context.Context, account string, p service.ExternalParams) (service.Created, error)
+	UserKubeconfig(ctx context.Context, account, clusterID string, temporaryMinutes int) (service.Kubeconfig, error)
+	ControlPlaneLog(ctx context.Context, account, clusterID string) (service.ControlPlaneLog, error)
+	AuditProject(ctx context.Context, account, clusterID string) (service.AuditProject, error)
+	ListClusterResources(ctx context.Context, account, clusterID string) ([]service.ClusterResource, error)
 }
 
 // The service is the Backend the server is wired with.
@@ -265,6 +269,10 @@ func (s *server) handlers() map[string]handlerFunc {
 		"GetClusterCheck":                   s.getClusterCheck,
 		"ListClusterChecks":                 s.listClusterChecks,
 		"RegisterCluster":                   s.registerCluster,
+		"DescribeClusterUserKubeconfig":     s.describeClusterUserKubeconfig,
+		"CheckControlPlaneLogEnable":        s.checkControlPlaneLogEnable,
+		"GetClusterAuditProject":            s.getClusterAuditProject,
+		"DescribeClusterResources":          s.describeClusterResources,
 	}
 }
 

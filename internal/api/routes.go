@@ -206,6 +206,7 @@ func Operations() []Operation {
 			}},
 		registerClusterOp(),
 	}
+	ops = append(ops, readOps()...)
 	for i := range ops {
 		ops[i].SuccessStatus = http.StatusOK
 		if ops[i].Name == "DeleteCluster" {

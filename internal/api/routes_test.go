@@ -50,6 +50,10 @@ var opCases = []opCase{
 	{"GetClusterCheck", "GET", "/clusters/c1/checks/chk%2F1%20x", "", "GetCheck", "chk/1 x"},
 	{"ListClusterChecks", "GET", "/clusters/c1/checks?target=np1&type=ClusterUpgrade", "", "ListChecks", [2]string{"ClusterUpgrade", "np1"}},
 	{"RegisterCluster", "POST", "/api/ackup/v1/clusters", registerCaseBody, "RegisterExternal", registerCaseParams},
+	{"DescribeClusterUserKubeconfig", "GET", "/k8s/c1/user_config?PrivateIpAddress=false", "", "UserKubeconfig", 0},
+	{"CheckControlPlaneLogEnable", "GET", "/clusters/c1/controlplanelog", "", "ControlPlaneLog", "c1"},
+	{"GetClusterAuditProject", "GET", "/clusters/c1/audit", "", "AuditProject", "c1"},
+	{"DescribeClusterResources", "GET", "/clusters/c1/resources", "", "ListClusterResources", "c1"},
 }
 
 func TestEveryOperationIsRoutedByMethodAndEscapedPath(t *testing.T) {
@@ -198,8 +202,8 @@ func TestOperationsDescriptionIsPublicJSON(t *testing.T) {
 			}
 		}
 	}
-	if len(got) != 22 {
-		t.Errorf("%d operations, want 22", len(got))
+	if len(got) != 26 {
+		t.Errorf("%d operations, want 26", len(got))
 	}
 }
 
