@@ -84,6 +84,7 @@ func TestKubeRegisteredCluster(t *testing.T) {
 	t.Run("RolloutHeldByPDB", k.testHeldByPDB)
 	t.Run("PauseAndCancel", k.testPauseAndCancel)
 	t.Run("PrecheckPredictsTheBlockedNodes", k.testPrecheckPredicts)
+	t.Run("UserKubeconfigHoldsNoCredential", k.testUserKubeconfigHoldsNoCredential)
 
 	// The kubeconfig's credential is in no log line and not in the clear
 	// in the database.

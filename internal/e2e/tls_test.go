@@ -125,7 +125,8 @@ func TestHTTPSServesHTTP2AndOnlyTLS12AndNewer(t *testing.T) {
 }
 
 // TestHTTPSTrustedThroughSSLCertFile is the Terraform provider's path: no
-// CA option, only the machine's trust store, which SSL_CERT_FILE replaces.
+// CA option, only the machine's trust store, which SSL_CERT_FILE replaces,
+// for both of its CS clients (the SDK and aliyungo).
 // The standard library reads it once per process, so the SDK call runs in
 // a child test process.
 func TestHTTPSTrustedThroughSSLCertFile(t *testing.T) {
@@ -135,8 +136,12 @@ func TestHTTPSTrustedThroughSSLCertFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.DescribeClusterDetail(dara.String(os.Getenv("ACKUP_E2E_HTTPS_CLUSTER"))); err != nil {
+		id := os.Getenv("ACKUP_E2E_HTTPS_CLUSTER")
+		if _, err := c.DescribeClusterDetail(dara.String(id)); err != nil {
 			t.Fatalf("DescribeClusterDetail trusting SSL_CERT_FILE: %v", err)
+		}
+		if err := checkLegacyOverHTTPS(addr, id); err != nil {
+			t.Fatalf("aliyungo trusting SSL_CERT_FILE: %v", err)
 		}
 		return
 	}
