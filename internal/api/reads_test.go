@@ -98,4 +98,3 @@ func TestDescribeClusterResourcesIsATopLevelArray(t *testing.T) {
 		t.Errorf("first item %v", items[0])
 	}
 }
-
