@@ -141,7 +141,9 @@ func TestProviderReadsWithTheSDK(t *testing.T) {
 func TestProviderReadsOverHTTPS(t *testing.T) {
 	e := start(t, withTLS())
 	id := e.createCluster(t, e.acs3, "1.32.7-aliyun.1", nil, 1)
-	c, rt, h := e.httpsClient(t), e.trustCA(t), map[string]*string{}
+	// The provider sends these two headers empty on every call.
+	c, rt := e.httpsClient(t), e.trustCA(t)
+	h := map[string]*string{"x-acs-source-ip": dara.String(""), "x-acs-secure-transport": dara.String("")}
 	if _, err := c.DescribeClusterDetailWithOptions(dara.String(id), h, rt); err != nil {
 		t.Fatalf("DescribeClusterDetail: %v", err)
 	}
