@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/server"
 )
 
@@ -27,11 +28,18 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	maxNonces := fs.Int("max-nonces", 4_000_000, "signature nonces held in memory on SQLite; past it new requests get Throttling until old ones expire")
 	bodyTimeout := fs.Duration("body-read-timeout", 30*time.Second, "how long a client has to send a request body")
 	pprofAddr := fs.String("pprof-addr", "", "admin address serving Go profiles at /debug/pprof/, never on the API address (default: off)")
+	actionsFile := fs.String("actions-file", "", "YAML or JSON file of the named upgrade actions registered clusters may run (default: none, clusters can only wait)")
+	allowKubeconfigExec := fs.Bool("allow-kubeconfig-exec", false, "let registered kubeconfigs carry exec plugins and auth-providers, which run on this host, and name its files")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *simSpeed <= 0 {
 		fmt.Fprintln(stderr, "ackup server: --sim-speed must be positive")
+		return 2
+	}
+	actions, err := kubecfg.ReadActionsFile(*actionsFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "ackup server: --actions-file: %v\n", err)
 		return 2
 	}
 	var h slog.Handler
@@ -51,6 +59,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 		Out:             stdout, Logger: logger,
 		RequireContentMD5: *requireMD5, MaxNonces: *maxNonces, BodyReadTimeout: *bodyTimeout,
+		Actions: actions, AllowKubeconfigExec: *allowKubeconfigExec,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "ackup server: %v\n", err)
@@ -71,7 +80,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		defer prof.Close()
 		logger.Info("serving profiles", "addr", prof.Addr())
 	}
-	logger.Info("ackup serving", "addr", srv.Addr(), "db", *db, "sim_speed", *simSpeed)
+	logger.Info("ackup serving", "addr", srv.Addr(), "db", *db, "sim_speed", *simSpeed, "actions", actions.Names())
+	if *allowKubeconfigExec {
+		logger.Warn("registered kubeconfigs may run programs on this host (--allow-kubeconfig-exec)")
+	}
 	code := 0
 	select {
 	case <-ctx.Done():
