@@ -65,7 +65,7 @@ func TestClusterRegister(t *testing.T) {
 		{"no kubeconfig", []string{"--name", "x"}, "--kubeconfig is required"},
 		{"no name", []string{"--kubeconfig", kube.KubeconfigPath}, "--name is required"},
 		{"both node flags", []string{"--name", "x", "--kubeconfig", kube.KubeconfigPath, "--node-action", kubetest.NodeAction, "--node-wait"}, "exclude each other"},
-		{"a program to run", []string{"--name", "x", "--kubeconfig", kube.KubeconfigPath, "--node-command", "/bin/sh -c id"}, "--node-command"},
+		{"a program to run", []string{"--name", "x", "--kubeconfig", kube.KubeconfigPath, "--node-command", "/bin/sh -c id"}, "node-command"},
 		{"missing file", []string{"--name", "x", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "no such file"},
 	} {
 		r := e.run(append([]string{"cluster", "register"}, tc.args...)...)
