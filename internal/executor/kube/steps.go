@@ -139,9 +139,10 @@ func envVersion(v string) string {
 	return ""
 }
 
-// NodeUpgrade runs the node's action once per step. A `command` action is
-// Done when the command exits 0 (a non-zero exit fails the step with its
-// output); a `wait` action is Done when the kubelet reports s.Target. A node
+// NodeUpgrade runs the node's action once per step. A `command` action
+// runs the named action the server declares under its name and is Done
+// when it exits 0 (a non-zero exit fails the step with its exit status and
+// the end of its last output line); a `wait` action is Done when the kubelet reports s.Target. A node
 // whose kubelet already reports s.Target is Done without running anything.
 func (e *Executor) NodeUpgrade(ctx context.Context, s executor.Step, n upgrade.Node) (executor.Result, error) {
 	ctx, cancel := ctxTimeout(ctx)
