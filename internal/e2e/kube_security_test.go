@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -52,11 +51,7 @@ func refused(t *testing.T, c *cs.Client, body map[string]any, words ...string) s
 	t.Helper()
 	before := clusterCount(t, c)
 	_, err := register(c, body)
-	var se *dara.SDKError
-	if !errors.As(err, &se) || dara.StringValue(se.Code) != "InvalidParameter" {
-		t.Fatalf("RegisterCluster = %v; want InvalidParameter", err)
-	}
-	msg := dara.StringValue(se.Message)
+	msg := dara.StringValue(sdkErr(t, err, "InvalidParameter", 400).Message)
 	for _, w := range words {
 		if !strings.Contains(msg, w) {
 			t.Errorf("the refusal %q does not say %q", msg, w)

@@ -88,13 +88,13 @@ func (s *Service) snapshotError(ctx context.Context, name string, err error, kub
 	if errors.Is(err, kubecfg.ErrInvalid) {
 		return upgrade.Invalidf("%s", redact(err.Error(), kubeconfig))
 	}
-	s.log.LogAttrs(ctx, slog.LevelWarn, "RegisterCluster could not read the cluster through its kubeconfig",
-		slog.String("name", name), slog.String("error", redact(err.Error(), kubeconfig)))
-	reason := "the request failed (the ackup server's log has the details)"
+	reason, detail := "the request failed (the ackup server's log has the details)", err
 	var re *kubecfg.ReachError
-	if errors.As(err, &re) {
-		reason = re.Reason
+	if errors.As(err, &re) && re.Err != nil {
+		reason, detail = re.Reason, re.Err
 	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "RegisterCluster could not read the cluster through its kubeconfig",
+		slog.String("name", name), slog.String("reason", reason), slog.String("error", redact(detail.Error(), kubeconfig)))
 	return upgrade.Invalidf("the cluster's API server could not be reached with this kubeconfig: %s", reason)
 }
 
