@@ -35,16 +35,6 @@ func securityActions(dir string) kubecfg.Actions {
 		`env > "$0/env-$ACKUP_NODE_NAME"; env; echo "upgrade of $ACKUP_NODE_NAME failed: $(env | tr '\n' ' ')"; exit 9`, dir}}}
 }
 
-// clusterCount counts the account's clusters.
-func clusterCount(t *testing.T, c *cs.Client) int {
-	t.Helper()
-	list, err := c.DescribeClustersV1(&cs.DescribeClustersV1Request{PageSize: dara.Int64(100)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(list.Body.Clusters)
-}
-
 // refused registers body and wants InvalidParameter saying every one of
 // words, with no cluster recorded.
 func refused(t *testing.T, c *cs.Client, body map[string]any, words ...string) string {
