@@ -31,18 +31,18 @@ type registeredBody struct {
 	TaskID    string `json:"task_id"`
 }
 
-// actionFlags are the flags of one upgrade action: --X-command or
+// actionFlags are the flags of one upgrade action: --X-action NAME or
 // --X-wait, and --X-timeout.
 type actionFlags struct {
-	command string
+	name    string
 	wait    bool
 	timeout time.Duration
 }
 
 func (a *actionFlags) register(fs *flag.FlagSet, prefix, what string) {
-	fs.StringVar(&a.command, prefix+"-command", "", "upgrade "+what+" by running this program with its arguments, as a shell would split them (the target is in $ACKUP_TARGET_VERSION)")
+	fs.StringVar(&a.name, prefix+"-action", "", "upgrade "+what+" with this named action, one the server's operator declared (ackup server --actions-file)")
 	fs.BoolVar(&a.wait, prefix+"-wait", false, "upgrade "+what+" outside ackup: ackup only waits for the target version (the default)")
-	fs.DurationVar(&a.timeout, prefix+"-timeout", 0, "bound on "+what+"'s action (default 30m)")
+	fs.DurationVar(&a.timeout, prefix+"-timeout", 0, "bound on "+what+"'s step (default: the named action's timeout, 30m for wait)")
 }
 
 // body renders the action for RegisterCluster, or nil when no flag chose
@@ -50,17 +50,10 @@ func (a *actionFlags) register(fs *flag.FlagSet, prefix, what string) {
 func (a *actionFlags) body(prefix string) (map[string]any, error) {
 	out := map[string]any{}
 	switch {
-	case a.command != "" && a.wait:
-		return nil, usagef("--%s-command and --%s-wait exclude each other", prefix, prefix)
-	case a.command != "":
-		words, err := splitWords(a.command)
-		if err != nil {
-			return nil, usagef("--%s-command: %v", prefix, err)
-		}
-		if len(words) == 0 {
-			return nil, usagef("--%s-command is empty", prefix)
-		}
-		out["type"], out["command"] = "command", words
+	case a.name != "" && a.wait:
+		return nil, usagef("--%s-action and --%s-wait exclude each other", prefix, prefix)
+	case a.name != "":
+		out["type"], out["name"] = "command", a.name
 	case a.wait:
 		out["type"] = "wait"
 	}
@@ -163,67 +156,4 @@ func clusterRegister(ctx context.Context, c *cli, name string, args []string) er
 		return fmt.Errorf("read RegisterCluster's answer: %w", err)
 	}
 	return s.out.emit(out, func(w io.Writer) { fmt.Fprintln(w, out.ClusterID) })
-}
-
-// splitWords splits a command line as a POSIX shell would split words,
-// with single quotes, double quotes and backslashes, but no expansion. It
-// works on bytes, so that any byte string passes through unchanged.
-func splitWords(s string) ([]string, error) {
-	var (
-		words   []string
-		cur     strings.Builder
-		inWord  bool
-		quote   byte // '\'' or '"' while inside quotes
-		escaped bool
-	)
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case escaped:
-			escaped = false
-			if b == '\n' {
-				continue // a line continuation
-			}
-			// Inside double quotes a backslash escapes only these.
-			if quote == '"' && strings.IndexByte("\"\\$`", b) < 0 {
-				cur.WriteByte('\\')
-			}
-			cur.WriteByte(b)
-		case quote == '\'':
-			if b == '\'' {
-				quote = 0
-			} else {
-				cur.WriteByte(b)
-			}
-		case b == '\\':
-			escaped, inWord = true, true
-		case quote == '"':
-			if b == '"' {
-				quote = 0
-			} else {
-				cur.WriteByte(b)
-			}
-		case b == '\'' || b == '"':
-			quote, inWord = b, true
-		case b == ' ' || b == '\t' || b == '\n':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteByte(b)
-			inWord = true
-		}
-	}
-	switch {
-	case escaped:
-		return nil, fmt.Errorf("it ends with a lone backslash")
-	case quote != 0:
-		return nil, fmt.Errorf("a %c quote is not closed", quote)
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
 }

@@ -1,62 +1,50 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/executor/kube/kubetest"
+	"github.com/ackup/ackup/internal/server"
 )
 
-func TestSplitWords(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   string
-		want []string
-		err  string
-	}{
-		{in: "", want: nil},
-		{in: "  upgrade-node  --fast\t-v ", want: []string{"upgrade-node", "--fast", "-v"}},
-		{in: `/bin/sh -c 'echo "$1" > /tmp/x; exit 0' sh`, want: []string{"/bin/sh", "-c", `echo "$1" > /tmp/x; exit 0`, "sh"}},
-		{in: `a "b c" "d\"e" "f\g" "$\$"`, want: []string{"a", "b c", `d"e`, `f\g`, "$$"}},
-		{in: `'it'\''s' '' x\ y`, want: []string{"it's", "", "x y"}},
-		{in: "one \\\ntwo", want: []string{"one", "two"}},
-		{in: "'multi\nline'", want: []string{"multi\nline"}},
-		{in: `"unclosed`, err: "quote is not closed"},
-		{in: `trailing\`, err: "lone backslash"},
-	} {
-		got, err := splitWords(tc.in)
-		switch {
-		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
-			t.Errorf("splitWords(%q) = %q, %v; want an error saying %q", tc.in, got, err, tc.err)
-		case tc.err == "" && (err != nil || !slices.Equal(got, tc.want)):
-			t.Errorf("splitWords(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+// startServerWithActions is startServer for a server that declares
+// actions (ackup server --actions-file).
+func startServerWithActions(t *testing.T, actions kubecfg.Actions) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	srv, err := server.Open(context.Background(), server.Config{
+		Addr: "127.0.0.1:0", DB: filepath.Join(dir, "ackup.db"), SimSpeed: 1, Actions: actions,
+		AccessKeyID: testKeyID, AccessKeySecret: testKeySecret,
+		Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		t.Fatalf("open server: %v", err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			t.Errorf("shutdown: %v", err)
 		}
-	}
-}
-
-// shellJoin quotes words so that splitWords (and a shell) gives them back.
-func shellJoin(words []string) string {
-	quoted := make([]string, len(words))
-	for i, w := range words {
-		quoted[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
-	}
-	return strings.Join(quoted, " ")
-}
-
-func TestShellJoinRoundTrips(t *testing.T) {
-	t.Parallel()
-	words := []string{"/bin/sh", "-c", "[ -s \"$K\" ] || { echo 'no' >&2; exit 3; }\necho \"$0\" >> \"$0/x\"", "/tmp/dir with space"}
-	if got, err := splitWords(shellJoin(words)); err != nil || !slices.Equal(got, words) {
-		t.Fatalf("splitWords(shellJoin(%q)) = %q, %v", words, got, err)
-	}
+	})
+	config := filepath.Join(dir, "config.json")
+	writeAliyunConfig(t, config, testProfile, testKeyID, testKeySecret)
+	return &testEnv{t: t, addr: srv.Addr(), config: config}
 }
 
 // TestClusterRegister registers a real kube-apiserver's cluster with the
-// CLI, reads it back, and upgrades it: the commands given on the command
-// line are the ones that run.
+// CLI, reads it back, and upgrades it: the named actions given on the
+// command line are the ones that run.
 func TestClusterRegister(t *testing.T) {
 	kube := kubetest.StartT(t)
 	ctx := t.Context()
@@ -67,7 +55,7 @@ func TestClusterRegister(t *testing.T) {
 	if err := agent.AddNode(ctx, "worker-0", "v1.33.3", map[string]string{"example.com/pool": "blue"}); err != nil {
 		t.Fatal(err)
 	}
-	e := startServer(t, 1)
+	e := startServerWithActions(t, agent.Actions())
 
 	for _, tc := range []struct {
 		name string
@@ -76,8 +64,8 @@ func TestClusterRegister(t *testing.T) {
 	}{
 		{"no kubeconfig", []string{"--name", "x"}, "--kubeconfig is required"},
 		{"no name", []string{"--kubeconfig", kube.KubeconfigPath}, "--name is required"},
-		{"both node flags", []string{"--name", "x", "--kubeconfig", kube.KubeconfigPath, "--node-command", "true", "--node-wait"}, "exclude each other"},
-		{"unclosed quote", []string{"--name", "x", "--kubeconfig", kube.KubeconfigPath, "--control-plane-command", "sh -c 'x"}, "quote is not closed"},
+		{"both node flags", []string{"--name", "x", "--kubeconfig", kube.KubeconfigPath, "--node-action", kubetest.NodeAction, "--node-wait"}, "exclude each other"},
+		{"a program to run", []string{"--name", "x", "--kubeconfig", kube.KubeconfigPath, "--node-command", "/bin/sh -c id"}, "node-command"},
 		{"missing file", []string{"--name", "x", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "no such file"},
 	} {
 		r := e.run(append([]string{"cluster", "register"}, tc.args...)...)
@@ -103,11 +91,17 @@ func TestClusterRegister(t *testing.T) {
 			t.Errorf("the error quotes the kubeconfig: %s", r.stderr)
 		}
 	}
+	// An action the server does not declare is refused by the server.
+	r := e.run("cluster", "register", "--name", "refused", "--kubeconfig", kube.KubeconfigPath, "--node-action", "reboot")
+	assertAPIError(t, r, "InvalidParameter")
+	if !strings.Contains(r.stderr, `"reboot" is not an action this ackup server declares`) {
+		t.Errorf("unknown action: %s", r.stderr)
+	}
 
 	id := strings.TrimSpace(e.ok("cluster", "register", "--name", "real", "--kubeconfig", kube.KubeconfigPath,
 		"--pool-label", "example.com/pool", "--tag", "env=test",
-		"--node-command", shellJoin(agent.NodeCommand()), "--node-timeout", "5m",
-		"--control-plane-command", shellJoin(agent.ControlPlaneCommand()),
+		"--node-action", kubetest.NodeAction, "--node-timeout", "5m",
+		"--control-plane-action", kubetest.ControlPlaneAction,
 		"--control-plane-version-from", "configmap", "--drain-timeout", "5m", "--drain-timeout-policy", "fail"))
 	var detail struct {
 		ClusterType    string `json:"cluster_type"`
@@ -124,27 +118,13 @@ func TestClusterRegister(t *testing.T) {
 
 	e.ok("upgrade", "start", id, "--to", "1.34.1-aliyun.1", "--watch")
 	if runs := agent.CommandRuns("worker-0"); runs != 1 {
-		t.Errorf("the node command ran %d times; want once", runs)
+		t.Errorf("the node action ran %d times; want once", runs)
 	}
 	if runs := agent.CommandRuns("control-plane"); runs != 1 {
-		t.Errorf("the control plane command ran %d times; want once", runs)
+		t.Errorf("the control plane action ran %d times; want once", runs)
 	}
 	e.okJSON(&detail, "cluster", "show", id)
 	if detail.CurrentVersion != "1.34.1-aliyun.1" {
 		t.Errorf("after the upgrade the cluster is at %s", detail.CurrentVersion)
 	}
-}
-
-// FuzzSplitWords: quoted words always come back as they were, and no
-// input makes splitWords panic.
-func FuzzSplitWords(f *testing.F) {
-	f.Add("/bin/sh\x00-c\x00echo 'x' \"$y\" \\\n")
-	f.Add("a b\x00\x00'")
-	f.Fuzz(func(t *testing.T, joined string) {
-		_, _ = splitWords(joined)
-		words := strings.Split(joined, "\x00")
-		if got, err := splitWords(shellJoin(words)); err != nil || !slices.Equal(got, words) {
-			t.Fatalf("splitWords(shellJoin(%q)) = %q, %v", words, got, err)
-		}
-	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/server"
 )
 
@@ -33,11 +34,18 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
 	var tlsSANs sanList
 	fs.Var(&tlsSANs, "tls-san", "extra name or IP address of the generated certificate (repeatable or comma-separated)")
+	actionsFile := fs.String("actions-file", "", "YAML or JSON file of the named upgrade actions registered clusters may run (default: none, clusters can only wait)")
+	allowKubeconfigExec := fs.Bool("allow-kubeconfig-exec", false, "let registered kubeconfigs carry exec plugins and auth-providers, which run on this host, and name its files")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *simSpeed <= 0 {
 		fmt.Fprintln(stderr, "ackup server: --sim-speed must be positive")
+		return 2
+	}
+	actions, err := kubecfg.ReadActionsFile(*actionsFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "ackup server: --actions-file: %v\n", err)
 		return 2
 	}
 	var h slog.Handler
@@ -58,6 +66,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 		Out:             stdout, Logger: logger,
 		RequireContentMD5: *requireMD5, MaxNonces: *maxNonces, BodyReadTimeout: *bodyTimeout,
+		Actions: actions, AllowKubeconfigExec: *allowKubeconfigExec,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "ackup server: %v\n", err)
@@ -78,9 +87,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		defer prof.Close()
 		logger.Info("serving profiles", "addr", prof.Addr())
 	}
-	logger.Info("ackup serving", "addr", srv.Addr(), "db", *db, "sim_speed", *simSpeed)
+	logger.Info("ackup serving", "addr", srv.Addr(), "db", *db, "sim_speed", *simSpeed, "actions", actions.Names())
 	if srv.TLSAddr() != "" {
 		logger.Info("ackup serving HTTPS", "addr", srv.TLSAddr(), "ca", srv.CAFile())
+	}
+	if *allowKubeconfigExec {
+		logger.Warn("registered kubeconfigs may run programs on this host (--allow-kubeconfig-exec)")
 	}
 	code := 0
 	select {

@@ -26,12 +26,12 @@ func registerClusterOp() Operation {
 			required(bodyP("kubeconfig", "string", "The cluster's kubeconfig (YAML or JSON) as a string; its current context is used.")),
 			bodyP("kubernetes", "object", "How ackup upgrades the cluster; every field is optional."),
 			withDefault(bodyP("kubernetes.pool_label", "string", "Node label whose value names a node's pool; nodes without it are in default-nodepool."), kubecfg.DefaultPoolLabel),
-			withDefault(enum(bodyP("kubernetes.control_plane_action.type", "string", "How the control plane is upgraded."), kubecfg.ActionCommand, kubecfg.ActionWait), kubecfg.ActionWait),
-			bodyP("kubernetes.control_plane_action.command", "array", "With type command: the program and its arguments (strings)."),
-			withDefault(bodyP("kubernetes.control_plane_action.timeout", "string", "Duration such as 30m bounding the action."), "30m"),
-			withDefault(enum(bodyP("kubernetes.node_action.type", "string", "How one drained node is upgraded."), kubecfg.ActionCommand, kubecfg.ActionWait), kubecfg.ActionWait),
-			bodyP("kubernetes.node_action.command", "array", "With type command: the program and its arguments (strings)."),
-			withDefault(bodyP("kubernetes.node_action.timeout", "string", "Duration such as 30m bounding the action."), "30m"),
+			withDefault(enum(bodyP("kubernetes.control_plane_action.type", "string", "How the control plane is upgraded: run a named action, or wait."), kubecfg.ActionCommand, kubecfg.ActionWait), kubecfg.ActionWait),
+			bodyP("kubernetes.control_plane_action.name", "string", "With type command: the name of an action the server's operator declared (ackup server --actions-file)."),
+			withDefault(bodyP("kubernetes.control_plane_action.timeout", "string", "Duration such as 30m bounding the step (default: the named action's timeout, 30m for wait)."), "30m"),
+			withDefault(enum(bodyP("kubernetes.node_action.type", "string", "How one drained node is upgraded: run a named action, or wait."), kubecfg.ActionCommand, kubecfg.ActionWait), kubecfg.ActionWait),
+			bodyP("kubernetes.node_action.name", "string", "With type command: the name of an action the server's operator declared (ackup server --actions-file)."),
+			withDefault(bodyP("kubernetes.node_action.timeout", "string", "Duration such as 30m bounding the step (default: the named action's timeout, 30m for wait)."), "30m"),
 			withDefault(enum(bodyP("kubernetes.control_plane_version_from", "string", "Where the control plane's version is read."),
 				kubecfg.VersionFromDiscovery, kubecfg.VersionFromConfigMap), kubecfg.VersionFromDiscovery),
 			withDefault(bodyP("kubernetes.drain_timeout", "string", "Duration such as 10m a drain may stay blocked before the policy applies."), "10m"),
@@ -94,9 +94,16 @@ func decodeRegisterCluster(body []byte) (service.ExternalParams, error) {
 	return p, nil
 }
 
-// decodeAction reads an upgrade action object.
+// decodeAction reads an upgrade action object. A program to run is
+// refused: the API caller may only name one of the actions the server's
+// operator declared.
 func decodeAction(o jsonObject) kubecfg.Action {
-	return kubecfg.Action{Type: o.str("type"), Command: o.strs("command"), Timeout: decodeDuration(o, "timeout")}
+	if _, ok := o.get("command"); ok {
+		o.fail(upgrade.Invalidf("%s is not accepted: ackup runs only the actions its operator declares; "+
+			"ask the operator to declare a named action (ackup server --actions-file) and pass its name as %s",
+			o.name("command"), o.name("name")))
+	}
+	return kubecfg.Action{Type: o.str("type"), Name: o.str("name"), Timeout: decodeDuration(o, "timeout")}
 }
 
 // decodeDuration reads a duration written as Go does ("10m", "1h30m");

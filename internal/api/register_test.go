@@ -23,7 +23,7 @@ const registerKubeconfig = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\
 // cases; registerCaseParams is what the backend must receive.
 const registerCaseBody = `{"kubeconfig":"apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: kc-token-5f1e9a7c3b2d\n",` +
 	`"kubernetes":{"control_plane_action":{"type":"wait","timeout":"1h"},"drain_timeout":"5m","drain_timeout_policy":"skip",` +
-	`"node_action":{"type":"command","command":["/usr/local/bin/upgrade-node","--fast"]},"pool_label":"example.com/pool"},` +
+	`"node_action":{"type":"command","name":"upgrade-node"},"pool_label":"example.com/pool"},` +
 	`"name":"prod","region_id":"cn-shanghai","tags":[{"key":"env","value":"prod"}]}`
 
 var registerCaseParams = service.ExternalParams{Name: "prod", RegionID: "cn-shanghai", Tags: []upgrade.Tag{{Key: "env", Value: "prod"}},
@@ -31,7 +31,7 @@ var registerCaseParams = service.ExternalParams{Name: "prod", RegionID: "cn-shan
 		Kubeconfig:         []byte(registerKubeconfig),
 		PoolLabel:          "example.com/pool",
 		ControlPlaneAction: kubecfg.Action{Type: kubecfg.ActionWait, Timeout: time.Hour},
-		NodeAction:         kubecfg.Action{Type: kubecfg.ActionCommand, Command: []string{"/usr/local/bin/upgrade-node", "--fast"}},
+		NodeAction:         kubecfg.Action{Type: kubecfg.ActionCommand, Name: "upgrade-node"},
 		DrainTimeout:       5 * time.Minute, DrainTimeoutPolicy: kubecfg.DrainSkip,
 	}}
 
@@ -50,7 +50,7 @@ func (f *fakeBackend) RegisterExternal(_ context.Context, _ string, p service.Ex
 func TestRegisterClusterDecodesEveryField(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
-	body := `{"name":"edge","kubeconfig":"k: v","kubernetes":{"pool_label":"pool","control_plane_action":{"type":"command","command":["cp-up"],"timeout":"45m"},` +
+	body := `{"name":"edge","kubeconfig":"k: v","kubernetes":{"pool_label":"pool","control_plane_action":{"type":"command","name":"cp-up","timeout":"45m"},` +
 		`"node_action":{"type":"wait","timeout":"20m"},"control_plane_version_from":"configmap","drain_timeout":"1h30m","drain_timeout_policy":"fail",` +
 		`"delete_emptydir_data":true,"force_bare_pods":"true","node_ready_timeout":"90s"}}`
 	w := ts.do("POST", "/api/ackup/v1/clusters", body)
@@ -58,7 +58,7 @@ func TestRegisterClusterDecodesEveryField(t *testing.T) {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
 	want := service.ExternalParams{Name: "edge", Kube: kubecfg.Config{Kubeconfig: []byte("k: v"), PoolLabel: "pool",
-		ControlPlaneAction:      kubecfg.Action{Type: kubecfg.ActionCommand, Command: []string{"cp-up"}, Timeout: 45 * time.Minute},
+		ControlPlaneAction:      kubecfg.Action{Type: kubecfg.ActionCommand, Name: "cp-up", Timeout: 45 * time.Minute},
 		NodeAction:              kubecfg.Action{Type: kubecfg.ActionWait, Timeout: 20 * time.Minute},
 		ControlPlaneVersionFrom: kubecfg.VersionFromConfigMap, DrainTimeout: 90 * time.Minute, DrainTimeoutPolicy: kubecfg.DrainFail,
 		DeleteEmptyDirData: true, ForceBarePods: true, NodeReadyTimeout: 90 * time.Second}}
@@ -82,7 +82,11 @@ func TestRegisterClusterRefusesBadBodies(t *testing.T) {
 		{"bare number duration", `{"name":"a","kubeconfig":"k: v","kubernetes":{"drain_timeout":600}}`, "InvalidParameter", `kubernetes.drain_timeout must be a duration such as "10m"`},
 		{"bad action timeout", `{"name":"a","kubeconfig":"k: v","kubernetes":{"node_action":{"timeout":"soon"}}}`, "InvalidParameter", "kubernetes.node_action.timeout must be a duration"},
 		{"negative duration", `{"name":"a","kubeconfig":"k: v","kubernetes":{"node_ready_timeout":"-1m"}}`, "InvalidParameter", "kubernetes.node_ready_timeout must not be negative"},
-		{"command not strings", `{"name":"a","kubeconfig":"k: v","kubernetes":{"node_action":{"command":[1,{}]}}}`, "InvalidParameter", "kubernetes.node_action.command[1] must be a string"},
+		{"a program to run", `{"name":"a","kubeconfig":"k: v","kubernetes":{"node_action":{"type":"command","command":["/bin/sh","-c","cat /etc/ackup.key"]}}}`,
+			"InvalidParameter", "kubernetes.node_action.command is not accepted: ackup runs only the actions its operator declares; ask the operator to declare a named action"},
+		{"a program for the control plane", `{"name":"a","kubeconfig":"k: v","kubernetes":{"control_plane_action":{"command":"id"}}}`,
+			"InvalidParameter", "kubernetes.control_plane_action.command is not accepted"},
+		{"name not a string", `{"name":"a","kubeconfig":"k: v","kubernetes":{"node_action":{"name":["x"]}}}`, "InvalidParameter", "kubernetes.node_action.name must be a string"},
 		{"tag without key", `{"name":"a","kubeconfig":"k: v","tags":[{"value":"x"}]}`, "MissingParameter", "tags[0].key is required"},
 		{"kubernetes not an object", `{"name":"a","kubeconfig":"k: v","kubernetes":"pool"}`, "InvalidParameter", "kubernetes must be an object"},
 	} {
@@ -157,7 +161,7 @@ func TestRegisterClusterNeverLogsOrAnswersTheKubeconfig(t *testing.T) {
 // and a kubeconfig that decodes is passed on byte for byte.
 func FuzzDecodeRegisterCluster(f *testing.F) {
 	f.Add([]byte(registerCaseBody))
-	f.Add([]byte(`{"name":"a","kubeconfig":"k","kubernetes":{"drain_timeout":"1e3","node_action":{"command":null,"timeout":"-0s"}}}`))
+	f.Add([]byte(`{"name":"a","kubeconfig":"k","kubernetes":{"drain_timeout":"1e3","node_action":{"name":null,"command":null,"timeout":"-0s"}}}`))
 	f.Add([]byte(`{"kubeconfig":7,"kubernetes":{"control_plane_action":[]},"tags":[null]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := decodeRegisterCluster(body)

@@ -29,7 +29,7 @@ import (
 // RegisterCluster extension (the SDK's generic CallApi, signed like every
 // call) and then use nothing but the official SDK's operations, as a user
 // would. The node agent of kubetest plays the kubelets, and the upgrade
-// actions are its commands. One API server serves every subtest in turn:
+// actions are its named actions. One API server serves every subtest in turn:
 // each brings its own nodes and namespace and deletes its nodes at the end,
 // since a registered cluster is every node of its API server.
 
@@ -45,10 +45,14 @@ const (
 )
 
 // kubeEnv is the API server and the ackup server every subtest shares.
+// The server declares the agents' actions, writing under actions (each
+// subtest's agent takes that directory in turn), and those of
+// securityActions.
 type kubeEnv struct {
 	*env
-	kube *kubetest.Server
-	logs *syncBuffer
+	kube    *kubetest.Server
+	logs    *syncBuffer
+	actions string
 }
 
 // syncBuffer collects the server's log lines.
@@ -72,12 +76,13 @@ func (s *syncBuffer) String() string {
 func withLogger(l *slog.Logger) envOpt { return func(c *server.Config) { c.Logger = l } }
 
 func TestKubeRegisteredCluster(t *testing.T) {
-	k := &kubeEnv{kube: kubetest.StartT(t), logs: &syncBuffer{}}
+	k := &kubeEnv{kube: kubetest.StartT(t), logs: &syncBuffer{}, actions: t.TempDir()}
 	var out io.Writer = k.logs
 	if testing.Verbose() {
 		out = io.MultiWriter(k.logs, os.Stderr)
 	}
-	k.env = start(t, withLogger(slog.New(slog.NewTextHandler(out, nil))))
+	actions := append(kubetest.AgentActions(k.actions), securityActions(k.actions)...)
+	k.env = start(t, withLogger(slog.New(slog.NewTextHandler(out, nil))), func(c *server.Config) { c.Actions = actions })
 
 	t.Run("DescribeReflectsTheLiveCluster", k.testDescribe)
 	t.Run("CleanRollout", k.testCleanRollout)
@@ -85,6 +90,12 @@ func TestKubeRegisteredCluster(t *testing.T) {
 	t.Run("PauseAndCancel", k.testPauseAndCancel)
 	t.Run("PrecheckPredictsTheBlockedNodes", k.testPrecheckPredicts)
 	t.Run("UserKubeconfigHoldsNoCredential", k.testUserKubeconfigHoldsNoCredential)
+	t.Run("KubeconfigExecRefused", k.testExecRefused)
+	t.Run("KubeconfigAuthProviderRefused", k.testAuthProviderRefused)
+	t.Run("RawCommandRefused", k.testRawCommandRefused)
+	t.Run("UnknownActionRefused", k.testUnknownActionRefused)
+	t.Run("UnreachableSaysWhyWithoutEcho", k.testUnreachableWithoutEcho)
+	t.Run("ActionSeesOnlyItsEnvironment", k.testActionEnvironment)
 
 	// The kubeconfig's credential is in no log line and not in the clear
 	// in the database.
@@ -119,7 +130,7 @@ func (k *kubeEnv) setup(t *testing.T, ns string, nodes ...node) *kubetest.Agent 
 			}
 		}
 	})
-	agent := kubetest.StartAgent(t, c)
+	agent := kubetest.StartAgentIn(t, c, k.actions)
 	if err := kubetest.Namespace(ctx, c, ns); err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +171,15 @@ func register(c *cs.Client, body map[string]any) (map[string]any, error) {
 }
 
 // registerAgent registers the API server as a cluster whose actions are
-// the agent's commands and whose control plane version comes from the
-// override ConfigMap; kubernetes adds to or overrides that configuration.
-func (k *kubeEnv) registerAgent(t *testing.T, c *cs.Client, name string, agent *kubetest.Agent, kubernetes map[string]any) string {
+// the agent's named actions and whose control plane version comes from
+// the override ConfigMap; kubernetes adds to or overrides that
+// configuration.
+func (k *kubeEnv) registerAgent(t *testing.T, c *cs.Client, name string, _ *kubetest.Agent, kubernetes map[string]any) string {
 	t.Helper()
 	cfg := map[string]any{
 		"pool_label":                 kubePoolLabel,
-		"control_plane_action":       map[string]any{"type": "command", "command": agent.ControlPlaneCommand()},
-		"node_action":                map[string]any{"type": "command", "command": agent.NodeCommand(), "timeout": "5m"},
+		"control_plane_action":       map[string]any{"type": "command", "name": kubetest.ControlPlaneAction},
+		"node_action":                map[string]any{"type": "command", "name": kubetest.NodeAction, "timeout": "5m"},
 		"control_plane_version_from": "configmap",
 		"drain_timeout":              "1h",
 	}
@@ -298,7 +310,7 @@ func (k *kubeEnv) testDescribe(t *testing.T) {
 	elsewhere := strings.ReplaceAll(string(k.kube.Kubeconfig), k.kube.URL, "https://127.0.0.1:1")
 	_, err = register(c, map[string]any{"name": "elsewhere", "kubeconfig": elsewhere})
 	se := sdkErr(t, err, "InvalidParameter", 400)
-	if msg := dara.StringValue(se.Message); !strings.Contains(msg, "could not be read") || strings.Contains(msg, k.kube.Config.BearerToken) {
+	if msg := dara.StringValue(se.Message); !strings.Contains(msg, "could not be reached") || !strings.Contains(msg, "connection was refused") || strings.Contains(msg, k.kube.Config.BearerToken) {
 		t.Errorf("the refusal of an unreachable cluster says %q", msg)
 	}
 

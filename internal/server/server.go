@@ -22,6 +22,7 @@ import (
 	"github.com/ackup/ackup/internal/engine"
 	"github.com/ackup/ackup/internal/executor"
 	"github.com/ackup/ackup/internal/executor/kube"
+	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/executor/sim"
 	"github.com/ackup/ackup/internal/metrics"
 	"github.com/ackup/ackup/internal/secret"
@@ -99,6 +100,14 @@ type Config struct {
 	// 127.0.0.1, ::1 and localhost (IP addresses become IP SANs). Not
 	// allowed with TLSCertFile.
 	TLSSANs []string
+
+	// Actions are the named upgrade actions that registered clusters may
+	// run, by name (default none: clusters can only wait).
+	Actions kubecfg.Actions
+	// AllowKubeconfigExec lets registered clusters' kubeconfigs carry exec
+	// credential plugins and auth-providers, which run on this host, and
+	// name files on it (default false: refused).
+	AllowKubeconfigExec bool
 }
 
 // Server is an assembled ackup.
@@ -214,7 +223,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.kube = kube.NewCache(box.Open)
+	kubeOpts := kube.Options{AllowKubeconfigExec: cfg.AllowKubeconfigExec, Actions: cfg.Actions, Logger: cfg.Logger}
+	s.kube = kube.NewCache(box.Open, kubeOpts)
 	s.Metrics = s.newMetrics()
 	counted := s.Metrics.Store(s.Store)
 	s.Engine, err = engine.New(engine.Config{Store: counted, Executor: s.executor, Owner: cfg.EngineOwner, Lease: cfg.Lease, Logger: cfg.Logger,
@@ -228,7 +238,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		wake = s.notify.Wake
 	}
 	s.Service, err = service.New(service.Config{Store: counted, Box: box, Executor: s.executor, Wake: wake,
-		Snapshot: kube.Snapshot, Live: s.kubeLive, Logger: cfg.Logger})
+		Snapshot: kubeOpts.Snapshot, Live: s.kubeLive, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func (s *Service) RegisterExternal(ctx context.Context, account string, p Extern
 	}
 	live, err := s.snapshot(ctx, p.Kube)
 	if err != nil {
-		return Created{}, snapshotError(err, p.Kube.Kubeconfig)
+		return Created{}, s.snapshotError(ctx, p.Name, err, p.Kube.Kubeconfig)
 	}
 	return s.RegisterCluster(ctx, account, RegisterParams{Name: p.Name, RegionID: p.RegionID, Tags: p.Tags,
 		Kubeconfig: p.Kube.Kubeconfig, Kube: p.Kube, Live: live})
@@ -80,14 +80,22 @@ func validateExternal(p ExternalParams) error {
 }
 
 // snapshotError turns a failure to read the cluster into the client's
-// error: the kubeconfig is malformed, or the cluster cannot be reached or
-// read with it.
-func snapshotError(err error, kubeconfig []byte) error {
-	msg := redact(err.Error(), kubeconfig)
+// error: the kubeconfig or the configuration is refused, or the cluster
+// cannot be reached or read with it. The client learns why in a few words
+// (kubecfg.ReachError's reason), never what the server at that address
+// answered; the whole error goes to the log.
+func (s *Service) snapshotError(ctx context.Context, name string, err error, kubeconfig []byte) error {
 	if errors.Is(err, kubecfg.ErrInvalid) {
-		return upgrade.Invalidf("%s", msg)
+		return upgrade.Invalidf("%s", redact(err.Error(), kubeconfig))
 	}
-	return upgrade.Invalidf("the cluster could not be read with this kubeconfig (is its API server reachable from the ackup server, and may its user list nodes?): %s", msg)
+	reason, detail := "the request failed (the ackup server's log has the details)", err
+	var re *kubecfg.ReachError
+	if errors.As(err, &re) && re.Err != nil {
+		reason, detail = re.Reason, re.Err
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "RegisterCluster could not read the cluster through its kubeconfig",
+		slog.String("name", name), slog.String("reason", reason), slog.String("error", redact(detail.Error(), kubeconfig)))
+	return upgrade.Invalidf("the cluster's API server could not be reached with this kubeconfig: %s", reason)
 }
 
 // secretKeys are the kubeconfig keys whose values are credentials.

@@ -173,10 +173,14 @@ func TestRegisterExternalRefuses(t *testing.T) {
 		{name: "bad policy", mod: func(p *service.ExternalParams) { p.Kube.DrainTimeoutPolicy = "ignore" }, kind: upgrade.KindInvalid, says: "drain_timeout_policy"},
 		{name: "malformed kubeconfig", snapErr: kubecfg.Invalidf("the kubeconfig cannot be used: yaml: line 2: did not find expected key near TOP-SECRET-TOKEN"),
 			kind: upgrade.KindInvalid, says: "the kubeconfig cannot be used", snapshot: true},
-		{name: "unreachable", snapErr: errors.New(`read the API server's version: Get "https://10.0.0.1:6443/version": dial tcp 10.0.0.1:6443: connect: connection refused`),
-			kind: upgrade.KindInvalid, says: "could not be read with this kubeconfig", snapshot: true},
-		{name: "unauthorized", snapErr: errors.New("list nodes: Unauthorized (bearer TOP-SECRET-TOKEN)"),
-			kind: upgrade.KindInvalid, says: "list nodes: Unauthorized", snapshot: true},
+		{name: "unreachable", snapErr: &kubecfg.ReachError{Reason: "the connection was refused",
+			Err: errors.New(`read the API server's version: Get "https://10.0.0.1:6443/version": dial tcp 10.0.0.1:6443: connect: connection refused`)},
+			kind: upgrade.KindInvalid, says: "could not be reached with this kubeconfig: the connection was refused", snapshot: true},
+		{name: "banner", snapErr: &kubecfg.ReachError{Reason: "the server did not answer as a Kubernetes API server does",
+			Err: errors.New(`Get "http://10.0.0.9:22/version": net/http: HTTP/1.x transport connection broken: malformed HTTP response "SSH-2.0-OpenSSH_9.2p1 internal-bastion"`)},
+			kind: upgrade.KindInvalid, says: "did not answer as a Kubernetes API server does", snapshot: true},
+		{name: "unclassified", snapErr: errors.New("list nodes: Unauthorized (bearer TOP-SECRET-TOKEN)"),
+			kind: upgrade.KindInvalid, says: "could not be reached with this kubeconfig: the request failed", snapshot: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -193,6 +197,11 @@ func TestRegisterExternalRefuses(t *testing.T) {
 			}
 			if strings.Contains(ue.Message, "TOP-SECRET-TOKEN") || strings.Contains(ue.Message, "apiVersion") {
 				t.Errorf("the error quotes the kubeconfig: %s", ue.Message)
+			}
+			for _, inner := range []string{"10.0.0", "SSH-2.0", "dial tcp"} {
+				if strings.Contains(ue.Message, inner) {
+					t.Errorf("the error echoes what the cluster's address answered (%q): %s", inner, ue.Message)
+				}
 			}
 			if read := e.live.seen.Kubeconfig != nil; read != tc.snapshot {
 				t.Errorf("the cluster was read: %v; want %v", read, tc.snapshot)

@@ -53,7 +53,7 @@ func TestRegisterCluster(t *testing.T) {
 	ctx := context.Background()
 	s, box, st := newRegisterService(t)
 	kube := kubecfg.Config{PoolLabel: "example.com/pool", DrainTimeout: 5 * time.Minute, DrainTimeoutPolicy: kubecfg.DrainSkip,
-		NodeAction: kubecfg.Action{Type: kubecfg.ActionCommand, Command: []string{"/usr/local/bin/upgrade-node"}}}
+		NodeAction: kubecfg.Action{Type: kubecfg.ActionCommand, Name: "upgrade-node"}}
 	created, err := s.RegisterCluster(ctx, "acct", service.RegisterParams{Name: "prod", Kubeconfig: []byte(kubeconfig), Kube: kube, Live: liveCluster()})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestRegisterCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(cfg.Kubeconfig) != kubeconfig || cfg.PoolLabel != "example.com/pool" || cfg.DrainTimeoutPolicy != kubecfg.DrainSkip ||
-		cfg.NodeAction.Command[0] != "/usr/local/bin/upgrade-node" || cfg.ControlPlaneAction.Type != kubecfg.ActionWait {
+		cfg.NodeAction.Name != "upgrade-node" || cfg.ControlPlaneAction.Type != kubecfg.ActionWait {
 		t.Errorf("sealed configuration = %+v", cfg)
 	}
 	if opened, err := s.ClusterKubeConfig(ctx, "acct", created.ClusterID); err != nil || string(opened.Kubeconfig) != kubeconfig {
@@ -137,7 +137,7 @@ func TestRegisterClusterInvalid(t *testing.T) {
 		{"no kubeconfig", func(p *service.RegisterParams) { p.Kubeconfig = nil }, upgrade.KindMissing, "kubeconfig"},
 		{"huge kubeconfig", func(p *service.RegisterParams) { p.Kubeconfig = make([]byte, kubecfg.MaxKubeconfigSize+1) }, upgrade.KindInvalid, "kubeconfig"},
 		{"bad policy", func(p *service.RegisterParams) { p.Kube.DrainTimeoutPolicy = "ignore" }, upgrade.KindInvalid, "drain_timeout_policy"},
-		{"command without program", func(p *service.RegisterParams) { p.Kube.NodeAction.Type = kubecfg.ActionCommand }, upgrade.KindInvalid, "node_action"},
+		{"command without a name", func(p *service.RegisterParams) { p.Kube.NodeAction.Type = kubecfg.ActionCommand }, upgrade.KindInvalid, "node_action"},
 		{"unread cluster", func(p *service.RegisterParams) { p.Live = kubecfg.Live{} }, upgrade.KindInvalid, "version"},
 		{"twice the same node", func(p *service.RegisterParams) { p.Live.Nodes = append(p.Live.Nodes, p.Live.Nodes[0]) }, upgrade.KindInvalid, "n1"},
 	} {

@@ -1,9 +1,13 @@
 package kube
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"maps"
 	"os"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,66 +27,163 @@ func waitJob(t *testing.T, j *job) (bool, error) {
 	return j.result()
 }
 
-func TestCommandEnvironment(t *testing.T) {
-	t.Parallel()
-	out := filepath.Join(t.TempDir(), "env")
-	js := newJobs([]byte("apiVersion: v1\nkind: Config\n"))
-	defer js.close()
-	script := `{ echo "$ACKUP_CLUSTER_ID|$ACKUP_NODE_NAME|$ACKUP_TARGET_VERSION|$ACKUP_TARGET_ACK_VERSION|$ACKUP_KUBECONFIG"; stat -c %a "$ACKUP_KUBECONFIG"; cat "$ACKUP_KUBECONFIG"; } > "$0"`
-	a := kubecfg.Action{Type: kubecfg.ActionCommand, Command: []string{"/bin/sh", "-c", script, out}, Timeout: time.Minute}
-	j := js.start("k", a, jobEnv{ClusterID: "c1", NodeName: "n1", TargetVersion: target})
+// logBuffer collects a logger's JSON lines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// outputs returns the "output" of every logged line, in order.
+func (l *logBuffer) outputs(t *testing.T) []string {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(l.b.String()), "\n") {
+		var rec struct{ Output string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, rec.Output)
+	}
+	return out
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func newTestJobs(t *testing.T, kubeconfig string) (*jobs, *logBuffer) {
+	logs := &logBuffer{}
+	js := newJobs([]byte(kubeconfig), nil, slog.New(slog.NewJSONHandler(logs, nil)))
+	t.Cleanup(js.close)
+	return js, logs
+}
+
+// serverSecret is in the server's environment during the action tests.
+const serverSecret = "srv-secret-9c4e1f0a77d2"
+
+// TestActionEnvironment runs /usr/bin/env as an action: it sees exactly
+// the documented variables and the operator's own, none of the server's.
+func TestActionEnvironment(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", serverSecret)
+	t.Setenv("ACKUP_TEST_LEAK", "leaked")
+	js, logs := newTestJobs(t, "apiVersion: v1\nkind: Config\n")
+	a := kubecfg.NamedAction{Name: "show-env", Argv: []string{"/usr/bin/env"}, Timeout: time.Minute, Kubeconfig: true,
+		Env: map[string]string{"HOME": "/var/lib/ackup"}}
+	j := js.start("k", a, jobEnv{ClusterID: "c1", NodeName: "n1", FromVersion: fromKubelet, TargetVersion: target})
 	if done, err := waitJob(t, j); !done || err != nil {
 		t.Fatalf("job = %v, %v; want done", done, err)
 	}
 	if again := js.start("k", a, jobEnv{}); again != j {
 		t.Fatal("a second start under the same key started another run")
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(logs.outputs(t)[0]), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		got[k] = v
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	fields := strings.Split(lines[0], "|")
-	if len(fields) != 5 || fields[0] != "c1" || fields[1] != "n1" || fields[2] != targetKube || fields[3] != target {
-		t.Fatalf("command saw %q; want c1|n1|%s|%s|<path>", lines[0], targetKube, target)
+	want := map[string]string{"PATH": kubecfg.SafePath, "ACKUP_ACTION": "show-env", "ACKUP_CLUSTER_ID": "c1", "ACKUP_NODE_NAME": "n1",
+		"ACKUP_FROM_VERSION": fromKubelet, "ACKUP_TARGET_VERSION": targetKube, "ACKUP_TARGET_ACK_VERSION": target, "HOME": "/var/lib/ackup"}
+	kc := got["KUBECONFIG"]
+	delete(got, "KUBECONFIG")
+	if !maps.Equal(got, want) {
+		t.Errorf("the action saw\n%v\nwant\n%v (and KUBECONFIG)", got, want)
 	}
-	if lines[1] != "600" {
-		t.Errorf("ACKUP_KUBECONFIG has mode %s; want 600", lines[1])
+	if !strings.HasPrefix(kc, os.TempDir()) {
+		t.Errorf("KUBECONFIG = %q; want a temporary file", kc)
 	}
-	if lines[2] != "apiVersion: v1" {
-		t.Errorf("ACKUP_KUBECONFIG holds %q; want the kubeconfig", lines[2])
-	}
-	if _, err := os.Stat(fields[4]); !os.IsNotExist(err) {
-		t.Errorf("the kubeconfig file %s is still there after the command (stat: %v)", fields[4], err)
+	if _, err := os.Stat(kc); !os.IsNotExist(err) {
+		t.Errorf("the kubeconfig file %s is still there after the action (stat: %v)", kc, err)
 	}
 }
 
-func TestCommandFailureAndTimeout(t *testing.T) {
-	t.Parallel()
-	js := newJobs([]byte("x"))
-	defer js.close()
-	fail := kubecfg.Action{Type: kubecfg.ActionCommand, Command: kubetest.FailCommand("boom: disk full"), Timeout: time.Minute}
-	_, err := waitJob(t, js.start("fail", fail, jobEnv{NodeName: "n1"}))
-	if err == nil || len(lacks(err.Error(), "exited with status 7", "boom: disk full (n1)")) > 0 {
-		t.Fatalf("failure = %v; want the exit status and the output", err)
+// TestActionKubeconfigAndDirectory checks the kubeconfig file (mode 0600,
+// only for actions that ask for it) and the working directory (empty, of
+// its own).
+func TestActionKubeconfigAndDirectory(t *testing.T) {
+	js, logs := newTestJobs(t, "apiVersion: v1\nkind: Config\n")
+	script := `stat -c %a "$KUBECONFIG"; head -1 "$KUBECONFIG"; ls -A | wc -l; pwd`
+	a := kubecfg.NamedAction{Name: "kc", Argv: []string{"/bin/sh", "-c", script}, Timeout: time.Minute, Kubeconfig: true}
+	if done, err := waitJob(t, js.start("kc", a, jobEnv{})); !done || err != nil {
+		t.Fatalf("job = %v, %v; want done", done, err)
 	}
-	slow := kubecfg.Action{Type: kubecfg.ActionCommand, Command: []string{"/bin/sh", "-c", "echo started; exec sleep 60"}, Timeout: 200 * time.Millisecond}
+	without := kubecfg.NamedAction{Name: "no-kc", Argv: []string{"/bin/sh", "-c", `echo "[$KUBECONFIG]"; ls -A | wc -l`}, Timeout: time.Minute}
+	if done, err := waitJob(t, js.start("no-kc", without, jobEnv{})); !done || err != nil {
+		t.Fatalf("job = %v, %v; want done", done, err)
+	}
+	outs := logs.outputs(t)
+	lines := strings.Split(strings.TrimSpace(outs[0]), "\n")
+	wd, _ := os.Getwd()
+	if len(lines) != 4 || lines[0] != "600" || lines[1] != "apiVersion: v1" || lines[2] != "1" || lines[3] == wd {
+		t.Errorf("with kubeconfig the action saw %q; want mode 600, the kubeconfig, a directory holding only it, not %s", lines, wd)
+	}
+	if got := strings.Fields(outs[1]); len(got) != 2 || got[0] != "[]" || got[1] != "0" {
+		t.Errorf("without kubeconfig the action saw %q; want no KUBECONFIG and an empty directory", got)
+	}
+}
+
+// TestActionOutputIsShortAndScrubbed: what reaches the step's failure
+// (and so the API) is the exit status and the end of the last line, with
+// the server's secrets scrubbed; the log has the whole output, scrubbed.
+func TestActionOutputIsShortAndScrubbed(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", serverSecret)
+	js, logs := newTestJobs(t, "x")
+	script := `echo "first line $0"; head -c 5000 /dev/zero | tr '\\0' x; echo " key=$0 boom: disk full"; exit 7`
+	a := kubecfg.NamedAction{Name: "leaky", Argv: []string{"/bin/sh", "-c", script, serverSecret}, Timeout: time.Minute}
+	_, err := waitJob(t, js.start("fail", a, jobEnv{NodeName: "n1"}))
+	if err == nil || len(lacks(err.Error(), `action "leaky" exited with status 7`, "boom: disk full", "[redacted]")) > 0 {
+		t.Fatalf("failure = %v; want the exit status and the end of the last line, scrubbed", err)
+	}
+	if len(err.Error()) > 300 || strings.Contains(err.Error(), "first line") {
+		t.Errorf("failure is %d bytes: %q; want the end of the last line only", len(err.Error()), err)
+	}
+	if strings.Contains(err.Error(), serverSecret) || strings.Contains(logs.String(), serverSecret) {
+		t.Errorf("the server's secret is in the failure or the log:\n%v\n%s", err, logs)
+	}
+	if out := logs.outputs(t); !strings.Contains(out[0], "first line [redacted]") {
+		t.Errorf("the log lacks the whole output: %q", out)
+	}
+
+	slow := kubecfg.NamedAction{Name: "slow", Argv: []string{"/bin/sh", "-c", "echo started; exec sleep 60"}, Timeout: 200 * time.Millisecond}
 	_, err = waitJob(t, js.start("slow", slow, jobEnv{}))
-	if err == nil || len(lacks(err.Error(), "timed out after 200ms", "started")) > 0 {
+	if err == nil || len(lacks(err.Error(), `action "slow" timed out after 200ms`, "started")) > 0 {
 		t.Fatalf("timeout = %v; want a timeout with the output", err)
+	}
+}
+
+func TestLastLine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"one\ntwo\n\n", "two"},
+		{"a\x1b[31mred\r\n", "a [31mred"},
+		{strings.Repeat("é", 150), "..." + strings.Repeat("é", 100)},
+	} {
+		if got := lastLine(tc.in, maxLine); got != tc.want {
+			t.Errorf("lastLine(%q) = %q; want %q", tc.in, got, tc.want)
+		}
 	}
 }
 
 func TestTailKeepsTheEnd(t *testing.T) {
 	t.Parallel()
-	var tl tail
+	tl := tail{max: 4096}
 	for range 1000 {
 		_, _ = tl.Write([]byte("0123456789"))
 	}
 	_, _ = tl.Write([]byte("THE END"))
 	s := tl.String()
-	if !strings.HasPrefix(s, "...") || !strings.HasSuffix(s, "THE END") || len(s) != maxOutput+3 {
-		t.Fatalf("tail = %d bytes %q...; want the last %d bytes", len(s), s[:20], maxOutput)
+	if !strings.HasPrefix(s, "...") || !strings.HasSuffix(s, "THE END") || len(s) != 4096+3 {
+		t.Fatalf("tail = %d bytes %q...; want the last 4096 bytes", len(s), s[:20])
 	}
 }
 
@@ -90,7 +191,7 @@ func TestTailKeepsTheEnd(t *testing.T) {
 // with its output, and that the next step runs it afresh.
 func TestNodeUpgradeCommandFails(t *testing.T) {
 	e := newKubeEnv(t, 1, func(c *Config) {
-		c.NodeAction = Action{Type: kubecfg.ActionCommand, Command: kubetest.FailCommand("kubeadm: preflight failed")}
+		c.NodeAction = Action{Type: kubecfg.ActionCommand, Name: failNode}
 	})
 	n := e.nodes[0]
 	_, err := drive(t, newClock(), "upgrade", func(s executor.Step) (executor.Result, error) {
@@ -169,7 +270,7 @@ func TestControlPlaneActions(t *testing.T) {
 	}
 
 	f := newKubeEnv(t, 0, func(c *Config) {
-		c.ControlPlaneAction = Action{Type: kubecfg.ActionCommand, Command: kubetest.FailCommand("etcd snapshot failed")}
+		c.ControlPlaneAction = Action{Type: kubecfg.ActionCommand, Name: failCP}
 	})
 	_, err := drive(t, newClock(), "control plane", func(s executor.Step) (executor.Result, error) {
 		return f.ex.ControlPlaneUpgrade(ctx, f.withCluster(s))

@@ -108,7 +108,8 @@ func newE2E(t *testing.T, pools map[string]int, mod func(*kubecfg.Config)) *e2e 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache := kube.NewCache(box.Open)
+	opts := kube.Options{Actions: h.agent.Actions()}
+	cache := kube.NewCache(box.Open, opts)
 	t.Cleanup(cache.Close)
 	executorFor := func(c upgrade.Cluster) (executor.Executor, error) { return cache.Get(c) }
 	if h.svc, err = service.New(service.Config{Store: st, Box: box, Executor: executorFor, Now: h.clock.Now}); err != nil {
@@ -119,8 +120,8 @@ func newE2E(t *testing.T, pools map[string]int, mod func(*kubecfg.Config)) *e2e 
 	}
 
 	cfg := kubecfg.Config{
-		ControlPlaneAction:      kubecfg.Action{Type: kubecfg.ActionCommand, Command: h.agent.ControlPlaneCommand()},
-		NodeAction:              kubecfg.Action{Type: kubecfg.ActionCommand, Command: h.agent.NodeCommand()},
+		ControlPlaneAction:      kubecfg.Action{Type: kubecfg.ActionCommand, Name: kubetest.ControlPlaneAction},
+		NodeAction:              kubecfg.Action{Type: kubecfg.ActionCommand, Name: kubetest.NodeAction},
 		ControlPlaneVersionFrom: kubecfg.VersionFromConfigMap,
 		DrainTimeout:            time.Hour,
 	}
@@ -129,7 +130,7 @@ func newE2E(t *testing.T, pools map[string]int, mod func(*kubecfg.Config)) *e2e 
 	}
 	withKC := cfg
 	withKC.Kubeconfig = h.srv.Kubeconfig
-	live, err := kube.Snapshot(ctx, withKC)
+	live, err := opts.Snapshot(ctx, withKC)
 	if err != nil {
 		t.Fatal(err)
 	}

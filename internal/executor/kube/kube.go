@@ -17,14 +17,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/kubectl/pkg/drain"
 
 	"github.com/ackup/ackup/internal/executor"
@@ -45,9 +44,31 @@ type Live = kubecfg.Live
 // method stays quick even when the cluster is not reachable.
 const requestTimeout = 15 * time.Second
 
+// Options are the server's settings for every registered cluster.
+type Options struct {
+	// AllowKubeconfigExec lets kubeconfigs carry exec credential plugins
+	// and auth-providers, which run on the ackup host, and name files on
+	// it. Off by default: such kubeconfigs are refused.
+	AllowKubeconfigExec bool
+	// Actions are the operator's named actions, which clusters' command
+	// actions refer to by name. A name is looked up when its step runs.
+	Actions kubecfg.Actions
+	// Logger receives the actions' output and the details of failures
+	// that the API only summarises (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.Default()
+	}
+	return o.Logger
+}
+
 // Executor upgrades one Kubernetes cluster. It is safe for concurrent use.
 type Executor struct {
 	cfg    Config
+	opts   Options
 	client kubernetes.Interface
 	jobs   *jobs
 
@@ -60,13 +81,22 @@ var _ executor.Executor = (*Executor)(nil)
 // New validates cfg, applies its defaults and returns an Executor for the
 // cluster its kubeconfig names. It does not contact the cluster. Errors
 // about the configuration or the kubeconfig wrap kubecfg.ErrInvalid and
-// never quote the kubeconfig.
-func New(cfg Config) (*Executor, error) {
+// never quote the kubeconfig. A kubeconfig that would run code or read
+// files on this host is refused unless opts allow it. The actions' names
+// are not checked here (Options.Snapshot checks them at registration): a
+// name the operator removed since fails its step when it comes.
+func New(cfg Config, opts Options) (*Executor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	return open(cfg, opts)
+}
+
+// open builds an Executor from a configuration already validated (by
+// Validate, or by kubecfg.Decode for a stored one).
+func open(cfg Config, opts Options) (*Executor, error) {
 	cfg = cfg.WithDefaults()
-	rc, err := restConfig(cfg.Kubeconfig)
+	rc, err := restConfig(cfg.Kubeconfig, opts.AllowKubeconfigExec)
 	if err != nil {
 		return nil, err
 	}
@@ -74,25 +104,7 @@ func New(cfg Config) (*Executor, error) {
 	if err != nil {
 		return nil, kubecfg.Invalidf("the kubeconfig cannot be used: %v", err)
 	}
-	return &Executor{cfg: cfg, client: client, jobs: newJobs(cfg.Kubeconfig)}, nil
-}
-
-// restConfig parses a kubeconfig's current context.
-func restConfig(kubeconfig []byte) (*rest.Config, error) {
-	if len(bytes.TrimSpace(kubeconfig)) == 0 {
-		return nil, kubecfg.Invalidf("the kubeconfig is empty")
-	}
-	rc, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
-	if err != nil {
-		// clientcmd's errors name fields and lines, not their values.
-		return nil, kubecfg.Invalidf("the kubeconfig cannot be used: %v", err)
-	}
-	rc.Timeout = requestTimeout
-	rc.UserAgent = "ackup"
-	if rc.QPS == 0 {
-		rc.QPS, rc.Burst = 50, 100
-	}
-	return rc, nil
+	return &Executor{cfg: cfg, opts: opts, client: client, jobs: newJobs(cfg.Kubeconfig, rc, opts.logger())}, nil
 }
 
 // Client returns the executor's Kubernetes client.
@@ -126,7 +138,8 @@ func (e *Executor) evictionVersion() (schema.GroupVersion, error) {
 // background by one engine pass are seen by the next. A cluster whose
 // ExecutorConfig changes gets a new Executor.
 type Cache struct {
-	open func(sealed []byte) ([]byte, error)
+	unseal func(sealed []byte) ([]byte, error)
+	opts   Options
 
 	mu sync.Mutex
 	m  map[string]cached
@@ -137,10 +150,11 @@ type cached struct {
 	ex     *Executor
 }
 
-// NewCache returns a Cache that unseals clusters' ExecutorConfig with open
-// (the server key's secret.Box Open).
-func NewCache(open func(sealed []byte) ([]byte, error)) *Cache {
-	return &Cache{open: open, m: map[string]cached{}}
+// NewCache returns a Cache that unseals clusters' ExecutorConfig with
+// unseal (the server key's secret.Box Open) and builds their executors
+// with opts.
+func NewCache(unseal func(sealed []byte) ([]byte, error), opts Options) *Cache {
+	return &Cache{unseal: unseal, opts: opts, m: map[string]cached{}}
 }
 
 // Get returns the Executor of a cluster whose Executor is "kube".
@@ -153,7 +167,7 @@ func (c *Cache) Get(cl upgrade.Cluster) (*Executor, error) {
 	if hit, ok := c.m[cl.ID]; ok && bytes.Equal(hit.sealed, cl.ExecutorConfig) {
 		return hit.ex, nil
 	}
-	plain, err := c.open(cl.ExecutorConfig)
+	plain, err := c.unseal(cl.ExecutorConfig)
 	if err != nil {
 		return nil, fmt.Errorf("open the executor configuration of cluster %s: %w", cl.ID, err)
 	}
@@ -161,7 +175,7 @@ func (c *Cache) Get(cl upgrade.Cluster) (*Executor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", cl.ID, err)
 	}
-	ex, err := New(cfg)
+	ex, err := open(cfg, c.opts)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", cl.ID, err)
 	}

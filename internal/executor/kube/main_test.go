@@ -68,14 +68,14 @@ func newKubeEnv(t *testing.T, n int, mod func(*Config)) *kubeEnv {
 	}
 	cfg := Config{
 		Kubeconfig:              srv.Kubeconfig,
-		ControlPlaneAction:      Action{Type: kubecfg.ActionCommand, Command: e.agent.ControlPlaneCommand(), Timeout: 10 * time.Minute},
-		NodeAction:              Action{Type: kubecfg.ActionCommand, Command: e.agent.NodeCommand(), Timeout: 10 * time.Minute},
+		ControlPlaneAction:      Action{Type: kubecfg.ActionCommand, Name: kubetest.ControlPlaneAction},
+		NodeAction:              Action{Type: kubecfg.ActionCommand, Name: kubetest.NodeAction},
 		ControlPlaneVersionFrom: kubecfg.VersionFromConfigMap,
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
-	ex, err := New(cfg)
+	ex, err := New(cfg, Options{Actions: testActions(e.agent)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -92,6 +92,21 @@ func newKubeEnv(t *testing.T, n int, mod func(*Config)) *kubeEnv {
 			Status: upgrade.NodeReady, State: "running"})
 	}
 	return e
+}
+
+// The failing actions every test environment declares besides its
+// agent's.
+const (
+	failNode = "fail-node"
+	failCP   = "fail-control-plane"
+)
+
+// testActions are the named actions of a test's server: the agent's and
+// two that fail.
+func testActions(agent *kubetest.Agent) kubecfg.Actions {
+	return append(agent.Actions(),
+		kubetest.FailAction(failNode, "kubeadm: preflight failed"),
+		kubetest.FailAction(failCP, "etcd snapshot failed"))
 }
 
 // node returns the env's i-th node's name.

@@ -160,7 +160,7 @@ func TestPrecheckAPIServerUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := New(Config{Kubeconfig: kc})
+	ex, err := New(Config{Kubeconfig: kc}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,17 +13,31 @@ import (
 	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 )
 
-// Snapshot reads a live cluster: the control plane's version (from the
-// source cfg names), and every node with its pool, kubelet version, Ready
-// condition and cordon state. The service records it when a cluster is
-// registered and reflects it in DescribeClusterDetail and friends.
-func Snapshot(ctx context.Context, cfg Config) (Live, error) {
-	e, err := New(cfg)
+// Snapshot reads a live cluster for its registration: the control plane's
+// version (from the source cfg names), and every node with its pool,
+// kubelet version, Ready condition and cordon state. The service records
+// it and reflects it in DescribeClusterDetail and friends. Before anything
+// is contacted, cfg's actions must name actions o declares and its
+// kubeconfig must pass o's rules (errors wrapping kubecfg.ErrInvalid). A
+// cluster that cannot be read is a *kubecfg.ReachError, whose message says
+// why in a few words and never quotes what the server answered.
+func (o Options) Snapshot(ctx context.Context, cfg Config) (Live, error) {
+	if err := cfg.Validate(); err != nil {
+		return Live{}, err
+	}
+	if err := o.Actions.Check(cfg); err != nil {
+		return Live{}, err
+	}
+	e, err := New(cfg, o)
 	if err != nil {
 		return Live{}, err
 	}
 	defer e.Close()
-	return e.Snapshot(ctx)
+	l, err := e.Snapshot(ctx)
+	if err != nil {
+		return Live{}, reachError(err)
+	}
+	return l, nil
 }
 
 // Snapshot reads the live cluster; see the function Snapshot.

@@ -49,7 +49,7 @@ func TestSnapshot(t *testing.T) {
 	// Without the override, the version is the real API server's.
 	cfg := e.ex.Config()
 	cfg.ControlPlaneVersionFrom = kubecfg.VersionFromDiscovery
-	live, err = Snapshot(ctx, cfg)
+	live, err = Options{Actions: testActions(e.agent)}.Snapshot(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,13 +61,13 @@ func TestSnapshot(t *testing.T) {
 func TestSnapshotBadKubeconfig(t *testing.T) {
 	t.Parallel()
 	for _, kc := range []string{"", "not: [yaml", "apiVersion: v1\nkind: Config\n"} {
-		_, err := Snapshot(context.Background(), Config{Kubeconfig: []byte(kc)})
+		_, err := Options{}.Snapshot(context.Background(), Config{Kubeconfig: []byte(kc)})
 		if !errors.Is(err, kubecfg.ErrInvalid) {
 			t.Errorf("Snapshot with kubeconfig %q = %v; want ErrInvalid", kc, err)
 		}
 	}
 	secret := "s3cr3t-token-value"
-	_, err := New(Config{Kubeconfig: []byte("apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: " + secret + "\n  bad")})
+	_, err := New(Config{Kubeconfig: []byte("apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: " + secret + "\n  bad")}, Options{})
 	if err == nil || strings.Contains(err.Error(), secret) {
 		t.Errorf("New = %v; want an error that does not quote the kubeconfig", err)
 	}
@@ -87,7 +87,7 @@ func TestCache(t *testing.T) {
 		}
 		return []byte(s), nil
 	}
-	c := NewCache(open)
+	c := NewCache(open, Options{})
 	defer c.Close()
 	cl := upgrade.Cluster{ID: "c1", Executor: upgrade.ExecutorKube, ExecutorConfig: seal(Config{Kubeconfig: kc}.Encode())}
 	a, err := c.Get(cl)

@@ -3,7 +3,10 @@ package kube
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/ackup/ackup/internal/executor"
 	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
@@ -50,6 +53,7 @@ func (e *Executor) ControlPlaneUpgrade(ctx context.Context, s executor.Step) (ex
 	ctx, cancel := ctxTimeout(ctx)
 	defer cancel()
 	a := e.cfg.ControlPlaneAction
+	timeout := e.stepTimeout(a)
 	k := jobKey("control-plane", s.Target, s.Started)
 	j, running := e.jobs.get(k)
 	if !running {
@@ -61,9 +65,13 @@ func (e *Executor) ControlPlaneUpgrade(ctx context.Context, s executor.Step) (ex
 			return executor.Result{Done: true}, nil
 		}
 		if a.Type != kubecfg.ActionCommand {
-			return e.actionPending(s, a, fmt.Sprintf("waiting for the control plane to report %s (it reports %s)", KubeVersion(s.Target), v))
+			return e.actionPending(s, timeout, fmt.Sprintf("waiting for the control plane to report %s (it reports %s)", KubeVersion(s.Target), v))
 		}
-		j = e.jobs.start(k, a, jobEnv{ClusterID: s.Cluster.ID, TargetVersion: s.Target})
+		na, err := e.namedAction("control_plane_action", a)
+		if err != nil {
+			return executor.Result{}, err
+		}
+		j = e.jobs.start(k, na, jobEnv{ClusterID: s.Cluster.ID, FromVersion: envVersion(v), TargetVersion: s.Target})
 	}
 	done, err := j.result()
 	if err != nil {
@@ -71,7 +79,7 @@ func (e *Executor) ControlPlaneUpgrade(ctx context.Context, s executor.Step) (ex
 		return executor.Result{}, executor.Failf("the control plane upgrade to %s failed: %v", s.Target, err)
 	}
 	if !done {
-		return e.actionPending(s, a, fmt.Sprintf("running the control plane upgrade command %s", a.Command[0]))
+		return e.actionPending(s, timeout, fmt.Sprintf("running the control plane's upgrade action %q", a.Name))
 	}
 	v, err := e.controlPlaneVersion(ctx)
 	if err != nil {
@@ -80,21 +88,61 @@ func (e *Executor) ControlPlaneUpgrade(ctx context.Context, s executor.Step) (ex
 	if atLeast(v, s.Target) {
 		return executor.Result{Done: true}, nil
 	}
-	return e.actionPending(s, a, fmt.Sprintf("waiting for the control plane to report %s (it reports %s)", KubeVersion(s.Target), v))
+	return e.actionPending(s, timeout, fmt.Sprintf("waiting for the control plane to report %s (it reports %s)", KubeVersion(s.Target), v))
+}
+
+// namedAction resolves a command action's name in the server's actions.
+// A name the operator no longer declares fails the step, saying so.
+func (e *Executor) namedAction(field string, a kubecfg.Action) (kubecfg.NamedAction, error) {
+	if a.Name == "" {
+		return kubecfg.NamedAction{}, executor.Failf("the cluster's %s is a program to run, which ackup no longer accepts from a cluster's registration; "+
+			"register the cluster again with the name of an action the operator declared (ackup server --actions-file)", field)
+	}
+	na, ok := e.opts.Actions.Lookup(a.Name)
+	if !ok {
+		return kubecfg.NamedAction{}, executor.Failf("the cluster's %s names action %q, which this ackup server no longer declares; "+
+			"ask the operator to declare it in the actions file (ackup server --actions-file) and resume the upgrade", field, a.Name)
+	}
+	return na, nil
+}
+
+// stepTimeout is how long an action's step may take: the cluster's
+// timeout, else the named action's, else the default.
+func (e *Executor) stepTimeout(a kubecfg.Action) time.Duration {
+	if a.Timeout > 0 {
+		return a.Timeout
+	}
+	if na, ok := e.opts.Actions.Lookup(a.Name); ok && na.Timeout > 0 {
+		return na.Timeout
+	}
+	return kubecfg.DefaultActionTimeout
 }
 
 // actionPending reports an action still under way, or fails it once its
 // timeout has passed since the step started.
-func (e *Executor) actionPending(s executor.Step, a kubecfg.Action, what string) (executor.Result, error) {
-	if s.Elapsed() >= a.Timeout {
-		return executor.Result{}, executor.Failf("%s: gave up after %s (the action's timeout)", what, a.Timeout)
+func (e *Executor) actionPending(s executor.Step, timeout time.Duration, what string) (executor.Result, error) {
+	if s.Elapsed() >= timeout {
+		return executor.Result{}, executor.Failf("%s: gave up after %s (the action's timeout)", what, timeout)
 	}
 	return executor.Result{RetryAfter: actionRetry, Blocker: what}, nil
 }
 
-// NodeUpgrade runs the node's action once per step. A `command` action is
-// Done when the command exits 0 (a non-zero exit fails the step with its
-// output); a `wait` action is Done when the kubelet reports s.Target. A node
+// versionWord is what a version read from the cluster must look like to
+// reach an action's environment: the cluster is the API caller's, and
+// scripts are not always careful with quoting.
+var versionWord = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+[0-9A-Za-z.+-]{0,64}$`)
+
+func envVersion(v string) string {
+	if versionWord.MatchString(v) {
+		return v
+	}
+	return ""
+}
+
+// NodeUpgrade runs the node's action once per step. A `command` action
+// runs the named action the server declares under its name and is Done
+// when it exits 0 (a non-zero exit fails the step with its exit status and
+// the end of its last output line); a `wait` action is Done when the kubelet reports s.Target. A node
 // whose kubelet already reports s.Target is Done without running anything.
 func (e *Executor) NodeUpgrade(ctx context.Context, s executor.Step, n upgrade.Node) (executor.Result, error) {
 	ctx, cancel := ctxTimeout(ctx)
@@ -103,7 +151,7 @@ func (e *Executor) NodeUpgrade(ctx context.Context, s executor.Step, n upgrade.N
 	k := jobKey("node/"+n.Name, s.Target, s.Started)
 	if a.Type == kubecfg.ActionCommand {
 		if j, ok := e.jobs.get(k); ok {
-			return e.nodeJobResult(s, a, n, k, j)
+			return e.nodeJobResult(s, n, k, j)
 		}
 	}
 	node, err := e.getNode(ctx, n.Name)
@@ -115,13 +163,21 @@ func (e *Executor) NodeUpgrade(ctx context.Context, s executor.Step, n upgrade.N
 		return executor.Result{Done: true}, nil
 	}
 	if a.Type == kubecfg.ActionCommand {
-		j := e.jobs.start(k, a, jobEnv{ClusterID: s.Cluster.ID, NodeName: n.Name, TargetVersion: s.Target})
-		return e.nodeJobResult(s, a, n, k, j)
+		na, err := e.namedAction("node_action", a)
+		if err != nil {
+			return executor.Result{}, err
+		}
+		// Node names come from the cluster, which is the API caller's.
+		if errs := validation.IsDNS1123Subdomain(n.Name); len(errs) > 0 {
+			return executor.Result{}, executor.Failf("node %q is not named as Kubernetes names nodes, so ackup does not hand its name to action %q", n.Name, na.Name)
+		}
+		j := e.jobs.start(k, na, jobEnv{ClusterID: s.Cluster.ID, NodeName: n.Name, FromVersion: envVersion(kv), TargetVersion: s.Target})
+		return e.nodeJobResult(s, n, k, j)
 	}
-	return e.actionPending(s, a, fmt.Sprintf("waiting for node %s's kubelet to report %s (it reports %s)", n.Name, KubeVersion(s.Target), kv))
+	return e.actionPending(s, e.stepTimeout(a), fmt.Sprintf("waiting for node %s's kubelet to report %s (it reports %s)", n.Name, KubeVersion(s.Target), kv))
 }
 
-func (e *Executor) nodeJobResult(s executor.Step, a kubecfg.Action, n upgrade.Node, k string, j *job) (executor.Result, error) {
+func (e *Executor) nodeJobResult(s executor.Step, n upgrade.Node, k string, j *job) (executor.Result, error) {
 	done, err := j.result()
 	switch {
 	case err != nil:

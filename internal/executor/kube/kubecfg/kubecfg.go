@@ -15,8 +15,10 @@ import (
 
 // Action types.
 const (
-	// ActionCommand runs a program (kubeadm over ssh, a cloud CLI, ...) and
-	// then waits for the component to report the target version.
+	// ActionCommand runs one of the named actions the operator declared in
+	// the server's actions file (kubeadm over ssh, a cloud CLI, ...) and
+	// then waits for the component to report the target version. The API
+	// caller picks an action by name; it never supplies a program.
 	ActionCommand = "command"
 	// ActionWait does nothing itself: something outside ackup, such as a
 	// cloud node group or an operator, brings the component to the target
@@ -76,17 +78,15 @@ func Invalidf(format string, a ...any) error {
 // Action says how a component (the control plane, or one node) is brought
 // to the target version.
 type Action struct {
-	// Type is ActionCommand or ActionWait.
+	// Type is ActionCommand or ActionWait; a Name alone means ActionCommand.
 	Type string `json:"type"`
-	// Command is the program and its arguments (ActionCommand only). It runs
-	// with ACKUP_CLUSTER_ID, ACKUP_NODE_NAME (empty for the control plane),
-	// ACKUP_TARGET_VERSION (Kubernetes form, "v1.34.1"),
-	// ACKUP_TARGET_ACK_VERSION ("1.34.1-aliyun.1") and ACKUP_KUBECONFIG (a
-	// temporary file, mode 0600) in its environment. It must be safe to run
-	// again: ackup reruns it if the server restarted while it ran.
-	Command []string `json:"command,omitempty"`
-	// Timeout bounds the whole action: the command's run and the wait for
-	// the component to report the target version (default 30m).
+	// Name names the operator's NamedAction to run (ActionCommand only).
+	// Only the name is stored with the cluster: the program is looked up in
+	// the server's actions when the step runs.
+	Name string `json:"name,omitempty"`
+	// Timeout bounds the whole step: the action's run and the wait for the
+	// component to report the target version (default: the named action's
+	// timeout for ActionCommand, 30m for ActionWait).
 	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
@@ -146,28 +146,39 @@ func (c Config) WithDefaults() Config {
 }
 
 func (a Action) withDefaults() Action {
-	if a.Type == "" {
+	switch {
+	case a.Type == "" && a.Name != "":
+		a.Type = ActionCommand
+	case a.Type == "":
 		a.Type = ActionWait
 	}
-	if a.Timeout <= 0 {
+	// A command action's timeout defaults to its named action's, which
+	// only the executor knows.
+	if a.Timeout <= 0 && a.Type == ActionWait {
 		a.Timeout = DefaultActionTimeout
 	}
 	return a
 }
 
 // Validate checks every field but the kubeconfig's content (package kube
-// parses that). Errors wrap ErrInvalid.
-func (c Config) Validate() error {
+// parses that) and whether the named actions exist (the server's actions
+// say). Errors wrap ErrInvalid.
+func (c Config) Validate() error { return c.validate(true) }
+
+// validate is Validate; stored configurations are read with named=false,
+// so that one written before actions were named (a command action without
+// a name) still opens, and its step fails saying why instead.
+func (c Config) validate(named bool) error {
 	if len(c.Kubeconfig) > MaxKubeconfigSize {
 		return Invalidf("the kubeconfig is larger than %d bytes", MaxKubeconfigSize)
 	}
 	if strings.ContainsAny(c.PoolLabel, " \t\n") {
 		return Invalidf("pool_label %q is not a label key", c.PoolLabel)
 	}
-	if err := c.ControlPlaneAction.validate("control_plane_action"); err != nil {
+	if err := c.ControlPlaneAction.validate("control_plane_action", named); err != nil {
 		return err
 	}
-	if err := c.NodeAction.validate("node_action"); err != nil {
+	if err := c.NodeAction.validate("node_action", named); err != nil {
 		return err
 	}
 	switch c.ControlPlaneVersionFrom {
@@ -186,15 +197,17 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (a Action) validate(field string) error {
-	switch a.Type {
-	case "", ActionWait:
-		if len(a.Command) > 0 {
-			return Invalidf("%s: a wait action takes no command", field)
-		}
-	case ActionCommand:
-		if len(a.Command) == 0 || a.Command[0] == "" {
-			return Invalidf("%s: a command action needs a command (the program and its arguments)", field)
+func (a Action) validate(field string, named bool) error {
+	switch {
+	case a.Type == ActionWait && a.Name != "":
+		return Invalidf("%s: a wait action runs nothing, so it takes no name", field)
+	case a.Type == "" || a.Type == ActionWait:
+	case a.Type == ActionCommand && a.Name == "" && !named:
+	case a.Type == ActionCommand && a.Name == "":
+		return Invalidf("%s.name is required with type command: the name of an action the server's operator declared", field)
+	case a.Type == ActionCommand:
+		if !actionName.MatchString(a.Name) {
+			return Invalidf("%s.name %q is not an action name: %s", field, a.Name, actionNameRule)
 		}
 	default:
 		return Invalidf("%s.type %q is not one of %s, %s", field, a.Type, ActionCommand, ActionWait)
@@ -220,8 +233,20 @@ func Decode(b []byte) (Config, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return Config{}, Invalidf("the executor configuration cannot be read: %v", err)
 	}
-	if err := c.Validate(); err != nil {
+	if err := c.validate(false); err != nil {
 		return Config{}, err
 	}
 	return c.WithDefaults(), nil
 }
+
+// ReachError is a failure to read a cluster through its API server. Its
+// message is Reason, which says why in words a user can act on and never
+// quotes what the server answered; Err is the whole error, for the log.
+type ReachError struct {
+	Reason string
+	Err    error
+}
+
+func (e *ReachError) Error() string { return e.Reason }
+
+func (e *ReachError) Unwrap() error { return e.Err }

@@ -15,9 +15,11 @@ func TestValidate(t *testing.T) {
 		ok   bool
 	}{
 		{"zero", Config{}, true},
-		{"command", Config{NodeAction: Action{Type: ActionCommand, Command: []string{"ssh", "node"}}}, true},
-		{"command without program", Config{NodeAction: Action{Type: ActionCommand}}, false},
-		{"wait with command", Config{ControlPlaneAction: Action{Type: ActionWait, Command: []string{"x"}}}, false},
+		{"named", Config{NodeAction: Action{Type: ActionCommand, Name: "kubeadm-node"}}, true},
+		{"name alone", Config{NodeAction: Action{Name: "kubeadm-node"}}, true},
+		{"command without name", Config{NodeAction: Action{Type: ActionCommand}}, false},
+		{"name not a name", Config{NodeAction: Action{Type: ActionCommand, Name: "/bin/sh -c id"}}, false},
+		{"wait with name", Config{ControlPlaneAction: Action{Type: ActionWait, Name: "x"}}, false},
 		{"unknown action", Config{NodeAction: Action{Type: "reboot"}}, false},
 		{"policy", Config{DrainTimeoutPolicy: "ignore"}, false},
 		{"version source", Config{ControlPlaneVersionFrom: "annotation"}, false},
@@ -37,12 +39,12 @@ func TestValidate(t *testing.T) {
 
 func TestEncodeDecodeDefaults(t *testing.T) {
 	t.Parallel()
-	in := Config{Kubeconfig: []byte("kc"), NodeAction: Action{Type: ActionCommand, Command: []string{"a", "b"}, Timeout: time.Minute}, DrainTimeoutPolicy: DrainFail}
+	in := Config{Kubeconfig: []byte("kc"), NodeAction: Action{Type: ActionCommand, Name: "b", Timeout: time.Minute}, DrainTimeoutPolicy: DrainFail}
 	out, err := Decode(in.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(out.Kubeconfig) != "kc" || out.NodeAction.Command[1] != "b" || out.NodeAction.Timeout != time.Minute || out.DrainTimeoutPolicy != DrainFail {
+	if string(out.Kubeconfig) != "kc" || out.NodeAction.Name != "b" || out.NodeAction.Timeout != time.Minute || out.DrainTimeoutPolicy != DrainFail {
 		t.Errorf("round trip lost fields: %+v", out)
 	}
 	if out.PoolLabel != DefaultPoolLabel || out.DrainTimeout != DefaultDrainTimeout || out.ControlPlaneAction.Type != ActionWait ||
@@ -69,13 +71,13 @@ func TestConfigJSON(t *testing.T) {
 	t.Parallel()
 	c, err := Decode([]byte(`{"pool_label": "example.com/pool", "drain_timeout": "15m", "node_ready_timeout": 60000000000,
 		"drain_timeout_policy": "skip",
-		"node_action": {"type": "command", "command": ["/bin/upgrade", "--fast"], "timeout": "1h"},
+		"node_action": {"type": "command", "name": "upgrade", "timeout": "1h"},
 		"control_plane_action": {"type": "wait"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.DrainTimeout != 15*time.Minute || c.NodeReadyTimeout != time.Minute || c.NodeAction.Timeout != time.Hour ||
-		c.NodeAction.Command[1] != "--fast" || c.PoolLabel != "example.com/pool" || c.DrainTimeoutPolicy != DrainSkip {
+		c.NodeAction.Name != "upgrade" || c.PoolLabel != "example.com/pool" || c.DrainTimeoutPolicy != DrainSkip {
 		t.Errorf("decoded %+v", c)
 	}
 	enc := string(c.Encode())
@@ -92,5 +94,22 @@ func TestConfigJSON(t *testing.T) {
 		if _, err := Decode([]byte(bad)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Decode(%s) = %v; want ErrInvalid", bad, err)
 		}
+	}
+}
+
+// TestDecodeOpensUnnamedCommands: a configuration stored before actions
+// were named (a program in "command") still opens, with no program, so
+// that its step can fail saying why.
+func TestDecodeOpensUnnamedCommands(t *testing.T) {
+	t.Parallel()
+	c, err := Decode([]byte(`{"node_action": {"type": "command", "command": ["/bin/sh", "-c", "id"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NodeAction.Type != ActionCommand || c.NodeAction.Name != "" || c.NodeAction.Timeout != 0 {
+		t.Errorf("decoded %+v", c.NodeAction)
+	}
+	if err := c.Validate(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Validate = %v; want the missing name refused", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 )
 
 // AgentTick is how often the agent looks at its nodes, pods and commands.
@@ -26,9 +28,9 @@ const heartbeat = 5 * time.Second
 // Agent plays the kubelets of the Node objects it creates: it keeps their
 // Ready condition and heartbeat current, reports a kubelet version, deletes
 // their pods once they are being deleted (no kubelet runs to confirm), and
-// changes a node's version when the command of NodeCommand runs for it
+// changes a node's version when its NodeAction runs for it
 // (NotReady first, then Ready at the new version, as a reboot would). It
-// also plays the control plane's upgrade: ControlPlaneCommand sets the
+// also plays the control plane's upgrade: its ControlPlaneAction sets the
 // override ConfigMap that the executor reads with control_plane_version_from
 // "configmap".
 type Agent struct {
@@ -60,6 +62,26 @@ func NewAgent(client kubernetes.Interface, dir string) *Agent {
 // stopped at cleanup.
 func StartAgent(t testing.TB, client kubernetes.Interface) *Agent {
 	a := NewAgent(client, t.TempDir())
+	a.Start(context.Background())
+	t.Cleanup(a.Stop)
+	return a
+}
+
+// StartAgentIn starts an agent for a test whose commands write under dir,
+// a directory that a server's AgentActions(dir) were declared with and
+// that several tests take in turn: the requests of earlier agents are
+// removed first. It is stopped at cleanup.
+func StartAgentIn(t testing.TB, client kubernetes.Interface, dir string) *Agent {
+	old, err := filepath.Glob(filepath.Join(dir, "node-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(old, filepath.Join(dir, "control-plane")) {
+		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	a := NewAgent(client, dir)
 	a.Start(context.Background())
 	t.Cleanup(a.Stop)
 	return a
@@ -99,27 +121,36 @@ func (a *Agent) Err() error {
 	return a.err
 }
 
-// NodeCommand is a `command` action that asks the agent to move the node
-// in ACKUP_NODE_NAME to ACKUP_TARGET_VERSION. It fails when
-// ACKUP_KUBECONFIG does not name a non-empty file.
-func (a *Agent) NodeCommand() []string {
-	return []string{"/bin/sh", "-c", `[ -s "$ACKUP_KUBECONFIG" ] || { echo "ACKUP_KUBECONFIG is not a file" >&2; exit 3; }
-echo "$ACKUP_TARGET_VERSION $ACKUP_CLUSTER_ID" >> "$0/node-$ACKUP_NODE_NAME"`, a.dir}
+// The names of the agent's actions.
+const (
+	NodeAction         = "agent-node"
+	ControlPlaneAction = "agent-control-plane"
+)
+
+// Actions are the agent's named actions; see AgentActions.
+func (a *Agent) Actions() kubecfg.Actions { return AgentActions(a.dir) }
+
+// AgentActions are the named actions, as an operator declares them, of
+// the agents whose commands write under dir: NodeAction asks the agent to
+// move the node in ACKUP_NODE_NAME to ACKUP_TARGET_VERSION (and fails when
+// KUBECONFIG does not name a non-empty file); ControlPlaneAction asks it
+// to report ACKUP_TARGET_VERSION in the control plane's override
+// ConfigMap.
+func AgentActions(dir string) kubecfg.Actions {
+	return kubecfg.Actions{
+		{Name: NodeAction, Kubeconfig: true, Timeout: 10 * time.Minute, Argv: []string{"/bin/sh", "-c", `[ -s "$KUBECONFIG" ] || { echo "KUBECONFIG is not a file" >&2; exit 3; }
+echo "$ACKUP_TARGET_VERSION $ACKUP_CLUSTER_ID" >> "$0/node-$ACKUP_NODE_NAME"`, dir}},
+		{Name: ControlPlaneAction, Timeout: 10 * time.Minute, Argv: []string{"/bin/sh", "-c", `echo "$ACKUP_TARGET_VERSION $ACKUP_CLUSTER_ID" >> "$0/control-plane"`, dir}},
+	}
 }
 
-// ControlPlaneCommand is a `command` action that asks the agent to report
-// ACKUP_TARGET_VERSION in the control plane's override ConfigMap.
-func (a *Agent) ControlPlaneCommand() []string {
-	return []string{"/bin/sh", "-c", `echo "$ACKUP_TARGET_VERSION $ACKUP_CLUSTER_ID" >> "$0/control-plane"`, a.dir}
+// FailAction is a named action that fails with a message on stderr.
+func FailAction(name, msg string) kubecfg.NamedAction {
+	return kubecfg.NamedAction{Name: name, Timeout: time.Minute, Argv: []string{"/bin/sh", "-c", `echo "$0 ($ACKUP_NODE_NAME)" >&2; exit 7`, msg}}
 }
 
-// FailCommand is a `command` action that fails with a message on stderr.
-func FailCommand(msg string) []string {
-	return []string{"/bin/sh", "-c", `echo "$0 ($ACKUP_NODE_NAME)" >&2; exit 7`, msg}
-}
-
-// CommandRuns returns how many times a command of NodeCommand ran for node
-// (or of ControlPlaneCommand for "control-plane").
+// CommandRuns returns how many times the NodeAction ran for node (or the
+// ControlPlaneAction for "control-plane").
 func (a *Agent) CommandRuns(node string) int {
 	reqs, _ := a.requests(node)
 	return len(reqs)
