@@ -4,17 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/netip"
-	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
-
-// clusterName is CreateCluster's rule for name (ACK's documentation).
-var clusterName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,62}$`)
 
 func (s *server) createCluster(ctx context.Context, c *call) (any, error) {
 	p, err := decodeCreateCluster(c.body)
@@ -77,25 +72,14 @@ func decodeCreateCluster(body []byte) (service.CreateClusterParams, error) {
 // validateCreate checks what the SDK documents about CreateCluster's
 // fields; the service checks the rest (versions, pool names, sizes).
 func validateCreate(p service.CreateClusterParams) error {
-	switch {
-	case p.Name == "":
-		return upgrade.Missingf("name is required")
-	case !clusterName.MatchString(p.Name):
-		return upgrade.Invalidf("name %q is not allowed: 1 to 63 letters, digits or hyphens, not starting with a hyphen", p.Name)
-	case p.RegionID == "":
+	if err := upgrade.ValidateClusterName(p.Name); err != nil {
+		return err
+	}
+	if p.RegionID == "" {
 		return upgrade.Missingf("region_id is required")
 	}
-	for _, f := range []struct {
-		name, value string
-		allowed     []string
-	}{
-		{"cluster_type", p.ClusterType, clusterTypes},
-		{"cluster_spec", p.ClusterSpec, clusterSpecs},
-		{"profile", p.Profile, profiles},
-	} {
-		if f.value != "" && !slices.Contains(f.allowed, f.value) {
-			return upgrade.Invalidf("%s %q is not allowed; allowed values: %s", f.name, f.value, strings.Join(f.allowed, ", "))
-		}
+	if err := upgrade.ValidateClusterShape(upgrade.ClusterShape{ClusterType: p.ClusterType, ClusterSpec: p.ClusterSpec, Profile: p.Profile}); err != nil {
+		return err
 	}
 	for _, f := range []struct{ name, value string }{{"container_cidr", p.ContainerCIDR}, {"service_cidr", p.ServiceCIDR}} {
 		if f.value == "" {

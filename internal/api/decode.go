@@ -117,6 +117,17 @@ func (o jsonObject) integer(key string, lo, hi int64) (n int64, set bool) {
 	return n, true
 }
 
+// optInt returns an integer field that fits an int32 (as the SDK's
+// fields do), nil when absent; the domain checks its range.
+func (o jsonObject) optInt(key string) *int {
+	n, ok := o.integer(key, math.MinInt32, math.MaxInt32)
+	if !ok {
+		return nil
+	}
+	v := int(n)
+	return &v
+}
+
 // boolean returns a boolean field (false when absent).
 func (o jsonObject) boolean(key string) bool {
 	v, ok := o.get(key)

@@ -37,10 +37,15 @@ func TestRequestErrorsNameTheField(t *testing.T) {
 		{"POST", "/clusters", `{"name":"demo","region_id":"r","nodepools":[{"nodepool_info":{"name":"a"},"scaling_group":{"instance_types":[1,{}]}}]}`, "InvalidParameter", "nodepools[0].scaling_group.instance_types[1] must be a string, got an object"},
 		{"POST", "/api/v2/clusters/c1/upgrade", `{}`, "MissingParameter", "next_version is required"},
 		{"POST", "/api/v2/clusters/c1/upgrade", `{"next_version":"1.32.7-aliyun.1","master_only":"yes"}`, "InvalidParameter", "master_only must be a boolean"},
-		{"POST", "/api/v2/clusters/c1/upgrade", `{"next_version":"1.32.7-aliyun.1","rolling_policy":{"max_parallelism":-1}}`, "InvalidParameter", "rolling_policy.max_parallelism must be between 0 and 100"},
+		{"POST", "/api/v2/clusters/c1/upgrade", `{"next_version":"1.32.7-aliyun.1","rolling_policy":{"max_parallelism":-1}}`, "InvalidParameter", "rolling_policy.max_parallelism must be between 1 and 100, got -1"},
+		{"POST", "/api/v2/clusters/c1/upgrade", `{"next_version":"1.32.7-aliyun.1","rolling_policy":{"max_parallelism":0}}`, "InvalidParameter", "rolling_policy.max_parallelism must be between 1 and 100, got 0"},
 		{"POST", "/api/v2/clusters/c1/upgrade", `{"next_version":"1.32.7-aliyun.1","component_name":"etcd"}`, "InvalidParameter", `component_name "etcd" is not allowed`},
 		{"POST", "/api/v2/clusters/c1/upgrade", `{"next_version":["1.32"]}`, "InvalidParameter", "next_version must be a string, got an array"},
-		{"POST", "/clusters/c1/nodepools/np1/upgrade", `{"rolling_policy":{"batch_interval":3}}`, "InvalidParameter", "rolling_policy.batch_interval must be between 5 and 120, got 3"},
+		{"POST", "/clusters/c1/nodepools/np1/upgrade", `{"rolling_policy":{"batch_interval":3}}`, "InvalidParameter", "rolling_policy.batch_interval must be 0 (no wait) or between 5 and 120 minutes, got 3"},
+		{"POST", "/clusters/c1/nodepools/np1/upgrade", `{"rolling_policy":{"max_parallelism":11}}`, "InvalidParameter", "rolling_policy.max_parallelism must be between 1 and 10, got 11"},
+		{"POST", "/clusters/c1/nodepools/np1/upgrade", `{"rolling_policy":{"max_parallelism":0}}`, "InvalidParameter", "rolling_policy.max_parallelism must be between 1 and 10, got 0"},
+		{"POST", "/clusters/c1/nodepools/np1/upgrade", `{"rolling_policy":{"max_parallelism":99999999999}}`, "InvalidParameter", "rolling_policy.max_parallelism must be between -2147483648 and 2147483647"},
+		{"POST", "/clusters/c1/nodepools/np1/upgrade", `{"ignore_warning_check":"perhaps"}`, "InvalidParameter", `ignore_warning_check must be a boolean, got the string "perhaps"`},
 		{"POST", "/clusters/c1/nodepools/np1/upgrade", `{"rolling_policy":{"batch_interval":10,"pause_policy":"FirstBatch"}}`, "InvalidParameter", "rolling_policy.batch_interval is only allowed with rolling_policy.pause_policy NotPause"},
 		{"POST", "/clusters/c1/nodepools/np1/upgrade", `{"rolling_policy":{"pause_policy":"Sometimes"}}`, "InvalidParameter", `rolling_policy.pause_policy "Sometimes" is not allowed; allowed values: FirstBatch, EveryBatch, NotPause`},
 		{"POST", "/clusters/c1/nodepools/np1/upgrade", `{"rolling_policy":"fast"}`, "InvalidParameter", "rolling_policy must be an object"},
@@ -99,7 +104,7 @@ func TestBodiesAreReadAsTolerantlyAsTheSDK(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", jsonOf(t, p), jsonOf(t, want))
 	}
 	up, err := decodeUpgradeCluster([]byte(`{"version":"1.32.7-aliyun.1","component_name":"k8s","rolling_policy":{"max_parallelism":"2"},"master_only":null}`))
-	if err != nil || up != (service.UpgradeParams{NextVersion: "1.32.7-aliyun.1", MaxParallelism: 2}) {
+	if err != nil || jsonOf(t, up) != jsonOf(t, service.UpgradeParams{NextVersion: "1.32.7-aliyun.1", MaxParallelism: new(2)}) {
 		t.Errorf("%+v %v", up, err)
 	}
 	up, err = decodeUpgradeCluster([]byte(`{"version":"1.31.9-aliyun.1","next_version":"1.32.7-aliyun.1"}`))

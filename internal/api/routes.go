@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"slices"
+
+	"github.com/ackup/ackup/internal/upgrade"
 )
 
 // Operation describes one ACK API operation: how it is routed, which
@@ -59,12 +61,9 @@ func withDefault(p Param, d string) Param { p.Default = d; return p }
 
 // Enumerations shared by several operations.
 var (
-	clusterTypes  = []string{"Kubernetes", "ManagedKubernetes", "ExternalKubernetes"}
-	clusterSpecs  = []string{"ack.pro.small", "ack.standard"}
-	profiles      = []string{"Default", "Edge", "Serverless", "Lingjun"}
-	checkTypes    = []string{"ClusterUpgrade", "MasterUpgrade", "NodePoolUpgrade"}
-	pausePolicies = []string{"FirstBatch", "EveryBatch", "NotPause"}
-	nodeStates    = []string{"all", "running", "removing", "initial", "failed"}
+	clusterTypes = upgrade.ClusterTypes()
+	checkTypes   = []string{upgrade.CheckClusterUpgrade, upgrade.CheckMasterUpgrade, upgrade.CheckNodePoolUpgrade}
+	nodeStates   = []string{"all", "running", "removing", "initial", "failed"}
 )
 
 // Paging parameters of the snake_case list operations.
@@ -88,7 +87,7 @@ func Operations() []Operation {
 				required(queryP("Region", "string", "The region id.")),
 				required(enum(queryP("ClusterType", "string", "The cluster type."), clusterTypes...)),
 				queryP("KubernetesVersion", "string", "Describe only this version (Mode is then ignored)."),
-				withDefault(enum(queryP("Profile", "string", "The cluster profile."), "Default", "Edge", "Serverless"), "Default"),
+				withDefault(enum(queryP("Profile", "string", "The cluster profile."), upgrade.VersionProfiles()...), upgrade.ProfileDefault),
 				enum(queryP("runtime", "string", "Only versions offering this container runtime."), "docker", "containerd", "Sandboxed-Container.runv"),
 				withDefault(enum(queryP("Mode", "string", "creatable: versions a new cluster may use; supported: every version."), "supported", "creatable"), "creatable"),
 				queryP("QueryUpgradableVersion", "boolean", "With KubernetesVersion: fill upgradable_versions."),
@@ -99,8 +98,8 @@ func Operations() []Operation {
 				required(bodyP("name", "string", "1 to 63 letters, digits or hyphens, not starting with a hyphen.")),
 				required(bodyP("region_id", "string", "The region id.")),
 				enum(bodyP("cluster_type", "string", "The cluster type."), clusterTypes...),
-				enum(bodyP("cluster_spec", "string", "The managed cluster edition."), clusterSpecs...),
-				enum(bodyP("profile", "string", "The cluster profile."), profiles...),
+				enum(bodyP("cluster_spec", "string", "The managed cluster edition."), upgrade.ClusterSpecs()...),
+				enum(bodyP("profile", "string", "The cluster profile."), upgrade.Profiles()...),
 				bodyP("kubernetes_version", "string", "A creatable version; the newest when absent."),
 				bodyP("vpcid", "string", "The VPC id."),
 				bodyP("vswitch_ids", "array", "vSwitch ids (strings)."),
@@ -157,7 +156,7 @@ func Operations() []Operation {
 				bodyP("version", "string", "Deprecated: target version, used when next_version is absent."),
 				bodyP("master_only", "boolean", "Upgrade the control plane only."),
 				enum(bodyP("component_name", "string", "Deprecated."), "k8s"),
-				between(bodyP("rolling_policy.max_parallelism", "integer", "Deprecated: nodes upgraded at once."), 0, 100),
+				withDefault(between(bodyP("rolling_policy.max_parallelism", "integer", "Deprecated: nodes upgraded at once."), 1, upgrade.ClusterParallelismMax), "1"),
 			}},
 		{Name: "PauseClusterUpgrade", Method: http.MethodPost, Path: "/api/v2/clusters/{ClusterId}/upgrade/pause", BodyType: "none", Deprecated: true,
 			Doc: "Pauses the cluster's upgrade (the old view of PauseTask).", Params: []Param{clusterID}},
@@ -184,9 +183,10 @@ func Operations() []Operation {
 				bodyP("runtime_type", "string", "Container runtime."),
 				bodyP("runtime_version", "string", "Container runtime version."),
 				bodyP("use_replace", "boolean", "Upgrade by replacing the system disk."),
-				between(bodyP("rolling_policy.batch_interval", "integer", "Minutes between batches; only with pause_policy NotPause."), 5, 120),
-				between(bodyP("rolling_policy.max_parallelism", "integer", "Nodes per batch."), 0, 100),
-				enum(bodyP("rolling_policy.pause_policy", "string", "When to pause between batches."), pausePolicies...),
+				between(bodyP("rolling_policy.batch_interval", "integer", "Minutes between batches (5 to 120, or 0 for no wait); only with pause_policy NotPause."), 0, upgrade.BatchIntervalMax),
+				withDefault(between(bodyP("rolling_policy.max_parallelism", "integer", "Nodes per batch."), 1, upgrade.NodePoolParallelismMax), "10"),
+				withDefault(enum(bodyP("rolling_policy.pause_policy", "string", "When to pause between batches."), upgrade.PausePolicies()...), string(upgrade.PauseNotPause)),
+				bodyP("ignore_warning_check", "boolean", "Go on when precheck items of level warning fail (items of level error still stop the upgrade)."),
 			}},
 		{Name: "RunClusterCheck", Method: http.MethodPost, Path: "/clusters/{cluster_id}/checks", BodyType: "json", RequestIDKey: "request_id",
 			Doc: "Runs a cluster check (a precheck) and answers its id.",

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ackup/ackup/internal/service"
+	"github.com/ackup/ackup/internal/upgrade"
 )
 
 // opCase is one successful request per operation, shared by the routing
@@ -44,7 +45,7 @@ var opCases = []opCase{
 	{"ResumeTask", "POST", "/tasks/T-1/resume", "", "ResumeTask", "T-1"},
 	{"CancelTask", "POST", "/tasks/T-1/cancel", "", "CancelTask", "T-1"},
 	{"UpgradeClusterNodepool", "POST", "/clusters/c1/nodepools/np1/upgrade", `{"kubernetes_version":"1.31.1-aliyun.1","node_names":["cn-hangzhou.10.0.0.1"],"rolling_policy":{"batch_interval":5,"max_parallelism":1,"pause_policy":"NotPause"},"use_replace":false}`, "UpgradeNodePool",
-		service.NodePoolUpgradeParams{KubernetesVersion: "1.31.1-aliyun.1", NodeNames: []string{"cn-hangzhou.10.0.0.1"}, MaxParallelism: 1, BatchInterval: 5, PausePolicy: "NotPause"}},
+		service.NodePoolUpgradeParams{KubernetesVersion: "1.31.1-aliyun.1", NodeNames: []string{"cn-hangzhou.10.0.0.1"}, MaxParallelism: new(1), BatchInterval: new(5), PausePolicy: upgrade.PauseNotPause}},
 	{"RunClusterCheck", "POST", "/clusters/c1/checks", `{"options":{"targetVersion":"1.32.7-aliyun.1"},"target":"c1","type":"ClusterUpgrade"}`, "RunCheck",
 		service.CheckParams{Type: "ClusterUpgrade", Target: "c1", Options: map[string]string{"targetVersion": "1.32.7-aliyun.1"}}},
 	{"GetClusterCheck", "GET", "/clusters/c1/checks/chk%2F1%20x", "", "GetCheck", "chk/1 x"},

@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ackup/ackup/internal/service"
@@ -35,30 +33,26 @@ func (s *server) upgradeCluster(ctx context.Context, c *call) (any, error) {
 
 // decodeUpgradeCluster reads UpgradeCluster's body. The deprecated version
 // stands in for next_version when that is absent; component_name is
-// deprecated and may only name "k8s".
+// deprecated and may only name "k8s". upgrade.ValidateClusterUpgrade holds
+// the rules.
 func decodeUpgradeCluster(body []byte) (service.UpgradeParams, error) {
 	o, err := decodeObject(body)
 	if err != nil {
 		return service.UpgradeParams{}, err
 	}
-	p := service.UpgradeParams{NextVersion: o.str("next_version"), MasterOnly: o.boolean("master_only")}
+	p := service.UpgradeParams{NextVersion: o.str("next_version"), MasterOnly: o.boolean("master_only"),
+		MaxParallelism: o.object("rolling_policy").optInt("max_parallelism")}
 	version, component := o.str("version"), o.str("component_name")
-	if n, ok := o.object("rolling_policy").integer("max_parallelism", 0, 100); ok {
-		p.MaxParallelism = int(n)
-	}
 	if err := o.Err(); err != nil {
 		return p, err
 	}
 	if p.NextVersion == "" {
 		p.NextVersion = version
 	}
-	switch {
-	case p.NextVersion == "":
-		return p, upgrade.Missingf("next_version is required: the Kubernetes version to upgrade to")
-	case component != "" && component != "k8s":
+	if component != "" && component != "k8s" {
 		return p, upgrade.Invalidf("component_name %q is not allowed; allowed values: k8s (the parameter is deprecated and may be left out)", component)
 	}
-	return p, nil
+	return p, upgrade.ValidateClusterUpgrade(p)
 }
 
 func (s *server) pauseClusterUpgrade(ctx context.Context, c *call) (any, error) {
@@ -85,41 +79,25 @@ func (s *server) upgradeClusterNodepool(ctx context.Context, c *call) (any, erro
 	return &nodepoolUpgradeBody{RequestID: c.requestID, TaskID: taskID}, nil
 }
 
-// decodeUpgradeNodePool reads UpgradeClusterNodepool's body.
-// rolling_policy.batch_interval (5 to 120 minutes) is only allowed with
-// pause_policy NotPause, which is also the default.
+// decodeUpgradeNodePool reads UpgradeClusterNodepool's body;
+// upgrade.ValidateNodePoolUpgrade holds the rules.
 func decodeUpgradeNodePool(body []byte) (service.NodePoolUpgradeParams, error) {
 	o, err := decodeObject(body)
 	if err != nil {
 		return service.NodePoolUpgradeParams{}, err
 	}
+	rp := o.object("rolling_policy")
 	p := service.NodePoolUpgradeParams{
 		KubernetesVersion: o.str("kubernetes_version"), NodeNames: o.strs("node_names"), ImageID: o.str("image_id"),
 		RuntimeType: o.str("runtime_type"), RuntimeVersion: o.str("runtime_version"), UseReplace: o.boolean("use_replace"),
-	}
-	rp := o.object("rolling_policy")
-	p.PausePolicy = rp.str("pause_policy")
-	if n, ok := rp.integer("max_parallelism", 0, 100); ok {
-		p.MaxParallelism = int(n)
-	}
-	if n, ok := rp.integer("batch_interval", 5, 120); ok {
-		p.BatchInterval = int(n)
+		IgnoreWarningCheck: o.boolean("ignore_warning_check"),
+		PausePolicy:        upgrade.PausePolicy(rp.str("pause_policy")),
+		MaxParallelism:     rp.optInt("max_parallelism"), BatchInterval: rp.optInt("batch_interval"),
 	}
 	if err := o.Err(); err != nil {
 		return p, err
 	}
-	if p.PausePolicy != "" && !slices.Contains(pausePolicies, p.PausePolicy) {
-		return p, upgrade.Invalidf("rolling_policy.pause_policy %q is not allowed; allowed values: %s", p.PausePolicy, strings.Join(pausePolicies, ", "))
-	}
-	if p.BatchInterval != 0 && p.PausePolicy != "" && p.PausePolicy != service.PauseNotPause {
-		return p, upgrade.Invalidf("rolling_policy.batch_interval is only allowed with rolling_policy.pause_policy NotPause, got pause_policy %s", p.PausePolicy)
-	}
-	for i, n := range p.NodeNames {
-		if n == "" {
-			return p, upgrade.Invalidf("node_names[%d] is empty", i)
-		}
-	}
-	return p, nil
+	return p, upgrade.ValidateNodePoolUpgrade(p)
 }
 
 // upgradeStatusBody is GetUpgradeStatus's body: all five fields always

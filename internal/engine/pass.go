@@ -195,11 +195,11 @@ func (p *pass) pool(id string) *upgrade.NodePool {
 func (p *pass) stage(name, endState string) {
 	p.endStage(endState, "")
 	p.task.Stage = name
-	p.task.Stages = append(p.task.Stages, upgrade.Stage{Name: name, State: "running", Start: p.now})
+	p.task.Stages = append(p.task.Stages, upgrade.Stage{Name: name, State: upgrade.StageRunning, Start: p.now})
 }
 
 func (p *pass) endStage(state, msg string) {
-	if n := len(p.task.Stages); n > 0 && p.task.Stages[n-1].State == "running" {
+	if n := len(p.task.Stages); n > 0 && p.task.Stages[n-1].State == upgrade.StageRunning {
 		p.task.Stages[n-1].State = state
 		p.task.Stages[n-1].End = p.now
 		if msg != "" {
@@ -229,7 +229,7 @@ func (p *pass) finish(state upgrade.TaskState, stageState string) {
 func (p *pass) fail(code, msg string) error {
 	p.task.ErrorCode, p.task.ErrorMessage, p.task.Message = code, msg, msg
 	p.emit(upgrade.LevelWarning, "TaskFailed", "%s", msg)
-	p.finish(upgrade.TaskFailed, "failed")
+	p.finish(upgrade.TaskFailed, upgrade.StageFailed)
 	return nil
 }
 
@@ -241,7 +241,7 @@ func (p *pass) create() error {
 		p.clusterChanged = true
 		p.task.ErrorCode, p.task.ErrorMessage = "ClusterCreationFailed", err.Error()
 		p.task.State = upgrade.TaskFailed
-		p.endStage("failed", err.Error())
+		p.endStage(upgrade.StageFailed, err.Error())
 		p.emit(upgrade.LevelWarning, "ClusterCreationFailed", "%s", err.Error())
 		return nil
 	}
@@ -266,7 +266,7 @@ func (p *pass) create() error {
 	p.clusterChanged = true
 	p.task.State = upgrade.TaskSuccess
 	p.task.Message = "cluster created"
-	p.endStage("success", "")
+	p.endStage(upgrade.StageSuccess, "")
 	p.emit(upgrade.LevelNormal, "ClusterCreated", "cluster %s is running Kubernetes %s with %d nodes", p.cluster.ID, p.cluster.CurrentVersion, len(p.nodes))
 	return nil
 }

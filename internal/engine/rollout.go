@@ -89,7 +89,7 @@ func (p *pass) poolFinished(pl *plan) bool {
 
 func (p *pass) applyPausePolicy(pl *plan) {
 	switch {
-	case pl.Spec.PausePolicy == pauseEveryBatch || (pl.Spec.PausePolicy == pauseFirstBatch && pl.Batches == 1):
+	case pl.Spec.PausePolicy.PausesAfter(pl.Batches):
 		if p.task.State == upgrade.TaskRunning {
 			p.task.State = upgrade.TaskPaused
 			p.emit(upgrade.LevelNormal, "TaskPaused", "paused after batch %d as pause_policy %s asks; resume with ResumeTask", pl.Batches, pl.Spec.PausePolicy)

@@ -11,12 +11,6 @@ import (
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
-// Pause policies (as UpgradeClusterNodepool spells them).
-const (
-	pauseFirstBatch = "FirstBatch"
-	pauseEveryBatch = "EveryBatch"
-)
-
 // idle is how long a paused task with nothing in flight waits between looks;
 // a resume wakes it at once.
 const idle = time.Hour
@@ -80,7 +74,7 @@ func (p *pass) cancel(pl *plan) {
 	}
 	p.task.ErrorCode, p.task.ErrorMessage, p.task.Message = "TaskCanceled", msg, msg
 	p.emit(upgrade.LevelNormal, "TaskCanceled", "%s", msg)
-	p.finish(upgrade.TaskCanceled, "canceled")
+	p.finish(upgrade.TaskCanceled, upgrade.StageCanceled)
 }
 
 func (p *pass) step(pl *plan, started time.Time) executor.Step {
@@ -154,10 +148,8 @@ func (p *pass) precheck(pl *plan) error {
 		return nil
 	}
 	var failed []string
-	for _, it := range items {
-		if it.Status == "Failed" && it.Level == "error" {
-			failed = append(failed, fmt.Sprintf("%s (%s)", it.Name, it.Message))
-		}
+	for _, it := range upgrade.Blocking(items, pl.Spec.IgnoreWarningCheck) {
+		failed = append(failed, fmt.Sprintf("%s (%s)", it.Name, it.Message))
 	}
 	id, finished := p.task.PrecheckID, p.now
 	if len(failed) > 0 {
@@ -172,15 +164,18 @@ func (p *pass) precheck(pl *plan) error {
 	p.checkDone = func(chk *upgrade.Check) {
 		chk.Items, chk.Finished = items, finished
 		chk.Status, chk.Message = upgrade.CheckSucceeded, fmt.Sprintf("all %d check items passed", len(items))
+		if ignored := len(upgrade.Blocking(items, false)); ignored > 0 {
+			chk.Message = fmt.Sprintf("%d of %d check items passed; %d failed items of level warning were ignored as ignore_warning_check asks", len(items)-ignored, len(items), ignored)
+		}
 	}
 	p.emit(upgrade.LevelNormal, "PrecheckPassed", "precheck %s passed (%d items)", id, len(items))
 	p.task.Step = upgrade.StepUpgrading
 	if pl.Spec.SkipControlPlane {
-		p.toNodes(pl, "success")
+		p.toNodes(pl, upgrade.StageSuccess)
 		return nil
 	}
 	pl.Phase, pl.PhaseStart = phaseControlPlane, time.Time{}
-	p.endStage("success", "")
+	p.endStage(upgrade.StageSuccess, "")
 	p.after(0)
 	return nil
 }
@@ -195,7 +190,7 @@ func (p *pass) controlPlane(pl *plan) error {
 			return nil
 		}
 		pl.PhaseStart = p.now
-		p.stage(upgrade.StageControlPlane, "success")
+		p.stage(upgrade.StageControlPlane, upgrade.StageSuccess)
 		p.task.Message = fmt.Sprintf("upgrading the control plane from %s to %s", p.cluster.CurrentVersion, pl.Spec.TargetVersion)
 		p.emit(upgrade.LevelNormal, "ControlPlaneUpgradeStart", "upgrading the control plane from %s to %s", p.cluster.CurrentVersion, pl.Spec.TargetVersion)
 	}
@@ -220,7 +215,7 @@ func (p *pass) controlPlane(pl *plan) error {
 	p.cluster.CurrentVersion = pl.Spec.TargetVersion
 	p.clusterChanged = true
 	p.emit(upgrade.LevelNormal, "ControlPlaneUpgraded", "the control plane was upgraded from %s to %s", from, pl.Spec.TargetVersion)
-	p.toNodes(pl, "success")
+	p.toNodes(pl, upgrade.StageSuccess)
 	return nil
 }
 
@@ -248,5 +243,5 @@ func (p *pass) succeed(pl *plan) {
 	}
 	p.task.Message = msg
 	p.emit(upgrade.LevelNormal, "TaskSucceeded", "%s", msg)
-	p.finish(upgrade.TaskSuccess, "success")
+	p.finish(upgrade.TaskSuccess, upgrade.StageSuccess)
 }

@@ -122,7 +122,7 @@ func TestNodePoolPausePolicies(t *testing.T) {
 			nodes := f.nodes(cid)
 			subset := []string{nodes[0].Name, nodes[1].Name, nodes[2].Name, nodes[4].Name, nodes[5].Name}
 			tid, err := f.svc.UpgradeNodePool(f.ctx, f.acct, cid, pool, service.NodePoolUpgradeParams{KubernetesVersion: to,
-				NodeNames: subset, MaxParallelism: 2, PausePolicy: tc.policy})
+				NodeNames: subset, MaxParallelism: new(2), PausePolicy: upgrade.PausePolicy(tc.policy)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,7 +19,7 @@ func (s *Service) RunCheck(ctx context.Context, account, clusterID string, p Che
 	if p.Type == "ClusterMigrate" {
 		return "", upgrade.Invalidf("type ClusterMigrate is not supported by ackup; use ClusterUpgrade, MasterUpgrade or NodePoolUpgrade")
 	}
-	if err := oneOf("type", p.Type, upgrade.CheckClusterUpgrade, upgrade.CheckMasterUpgrade, upgrade.CheckNodePoolUpgrade); err != nil {
+	if err := upgrade.OneOf("type", p.Type, upgrade.CheckClusterUpgrade, upgrade.CheckMasterUpgrade, upgrade.CheckNodePoolUpgrade); err != nil {
 		return "", err
 	}
 	c, err := s.clusterGet(ctx, s.st, account, clusterID)
@@ -70,13 +70,12 @@ func (s *Service) RunCheck(ctx context.Context, account, clusterID string, p Che
 	return chk.ID, nil
 }
 
-// Verdict sums up check items: Failed if any error-level item failed.
+// Verdict sums up check items: Failed if any item failed that would stop
+// an upgrade that ignores no warnings (upgrade.CheckItem.Blocks).
 func Verdict(items []upgrade.CheckItem) (status, message string) {
 	var failed []string
-	for _, it := range items {
-		if it.Status == "Failed" && it.Level == "error" {
-			failed = append(failed, it.Name)
-		}
+	for _, it := range upgrade.Blocking(items, false) {
+		failed = append(failed, it.Name)
 	}
 	if len(failed) == 0 {
 		return upgrade.CheckSucceeded, fmt.Sprintf("all %d check items passed", len(items))

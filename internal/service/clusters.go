@@ -5,14 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
-
-var clusterName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,62}$`)
 
 // Limits on cluster size, so a single request cannot create an unbounded
 // simulated fleet.
@@ -21,45 +17,20 @@ const (
 	maxNodesPerPool = 1000
 )
 
-func oneOf(field, v string, allowed ...string) error {
-	for _, a := range allowed {
-		if v == a {
-			return nil
-		}
-	}
-	return upgrade.Invalidf("%s %q is not allowed; allowed values: %s", field, v, strings.Join(allowed, ", "))
-}
-
 // validateCreate checks CreateCluster's parameters and fills defaults.
 func validateCreate(p *CreateClusterParams) error {
-	switch {
-	case p.Name == "":
-		return upgrade.Missingf("name is required")
-	case !clusterName.MatchString(p.Name):
-		return upgrade.Invalidf("name %q is not allowed: 1 to 63 letters, digits or hyphens, not starting with a hyphen", p.Name)
-	case p.RegionID == "":
+	if err := upgrade.ValidateClusterName(p.Name); err != nil {
+		return err
+	}
+	if p.RegionID == "" {
 		return upgrade.Missingf("region_id is required")
 	}
-	if p.ClusterType == "" {
-		p.ClusterType = upgrade.TypeManagedKubernetes
-	}
-	if err := oneOf("cluster_type", p.ClusterType, upgrade.TypeKubernetes, upgrade.TypeManagedKubernetes, upgrade.TypeExternalKubernetes); err != nil {
+	shape := upgrade.ClusterShape{ClusterType: p.ClusterType, ClusterSpec: p.ClusterSpec, Profile: p.Profile}
+	if err := upgrade.ValidateClusterShape(shape); err != nil {
 		return err
 	}
-	if p.ClusterSpec == "" && p.ClusterType == upgrade.TypeManagedKubernetes {
-		p.ClusterSpec = "ack.pro.small"
-	}
-	if p.ClusterSpec != "" {
-		if err := oneOf("cluster_spec", p.ClusterSpec, "ack.pro.small", "ack.standard"); err != nil {
-			return err
-		}
-	}
-	if p.Profile == "" {
-		p.Profile = "Default"
-	}
-	if err := oneOf("profile", p.Profile, "Default", "Edge", "Serverless", "Lingjun"); err != nil {
-		return err
-	}
+	shape = shape.WithDefaults()
+	p.ClusterType, p.ClusterSpec, p.Profile = shape.ClusterType, shape.ClusterSpec, shape.Profile
 	if p.KubernetesVersion == "" {
 		p.KubernetesVersion = upgrade.LatestVersion()
 	}
@@ -116,9 +87,9 @@ func (s *Service) CreateCluster(ctx context.Context, account string, p CreateClu
 	params, _ := json.Marshal(map[string]any{"name": p.Name, "region_id": p.RegionID, "kubernetes_version": p.KubernetesVersion})
 	task := upgrade.Task{
 		ID: upgrade.NewTaskID(), ClusterID: c.ID, AccountID: account, Type: upgrade.TaskClusterCreate,
-		State: upgrade.TaskRunning, Stage: "CreateCluster", TargetID: c.ID, TargetType: "cluster", Params: params,
+		State: upgrade.TaskRunning, Stage: upgrade.StageCreateCluster, TargetID: c.ID, TargetType: "cluster", Params: params,
 		Message: "creating the cluster", Created: now, Updated: now, NextRunAt: now,
-		Stages: []upgrade.Stage{{Name: "CreateCluster", State: "running", Start: now}},
+		Stages: []upgrade.Stage{{Name: upgrade.StageCreateCluster, State: upgrade.StageRunning, Start: now}},
 	}
 	err := s.st.InTx(ctx, func(q store.Querier) error {
 		if err := q.ClusterInsert(ctx, c); err != nil {
@@ -208,7 +179,7 @@ func (s *Service) ListClusters(ctx context.Context, account string, p store.Clus
 func (s *Service) DeleteCluster(ctx context.Context, account, clusterID string) (Created, error) {
 	now := s.now().UTC()
 	task := upgrade.Task{ID: upgrade.NewTaskID(), ClusterID: clusterID, AccountID: account, Type: upgrade.TaskClusterDelete,
-		State: upgrade.TaskSuccess, Stage: "DeleteCluster", TargetID: clusterID, TargetType: "cluster",
+		State: upgrade.TaskSuccess, Stage: upgrade.StageDeleteCluster, TargetID: clusterID, TargetType: "cluster",
 		Params: json.RawMessage(`{}`), Message: "cluster deleted", Created: now, Updated: now,
 		Stages: []upgrade.Stage{{Name: "DeleteCluster", State: "success", Start: now, End: now}}}
 	err := s.st.InTx(ctx, func(q store.Querier) error {

@@ -60,11 +60,10 @@ func (s *Service) RegisterExternal(ctx context.Context, account string, p Extern
 // validateExternal checks what can be checked before the cluster is
 // contacted; RegisterCluster checks it all again with the snapshot.
 func validateExternal(p ExternalParams) error {
+	if err := upgrade.ValidateClusterName(p.Name); err != nil {
+		return err
+	}
 	switch {
-	case p.Name == "":
-		return upgrade.Missingf("name is required")
-	case !clusterName.MatchString(p.Name):
-		return upgrade.Invalidf("name %q is not allowed: 1 to 63 letters, digits or hyphens, not starting with a hyphen", p.Name)
 	case len(bytes.TrimSpace(p.Kube.Kubeconfig)) == 0:
 		return upgrade.Missingf("kubeconfig is required: the kubeconfig of the cluster to register")
 	}

@@ -61,32 +61,13 @@ type NodePoolView struct {
 	Version      string // oldest kubelet version among its nodes
 }
 
-// UpgradeParams are UpgradeCluster's inputs.
-type UpgradeParams struct {
-	NextVersion    string
-	MasterOnly     bool
-	MaxParallelism int // deprecated rolling_policy.max_parallelism; 0 = default
-}
+// UpgradeParams are UpgradeCluster's inputs; upgrade.ValidateClusterUpgrade
+// holds their rules.
+type UpgradeParams = upgrade.ClusterUpgradeRequest
 
-// Pause policies of UpgradeClusterNodepool's rolling_policy.
-const (
-	PauseFirstBatch = "FirstBatch"
-	PauseEveryBatch = "EveryBatch"
-	PauseNotPause   = "NotPause"
-)
-
-// NodePoolUpgradeParams are UpgradeClusterNodepool's inputs.
-type NodePoolUpgradeParams struct {
-	KubernetesVersion string
-	NodeNames         []string
-	MaxParallelism    int
-	BatchInterval     int // minutes, only with NotPause
-	PausePolicy       string
-	ImageID           string
-	RuntimeType       string
-	RuntimeVersion    string
-	UseReplace        bool
-}
+// NodePoolUpgradeParams are UpgradeClusterNodepool's inputs;
+// upgrade.ValidateNodePoolUpgrade holds their rules.
+type NodePoolUpgradeParams = upgrade.NodePoolUpgradeRequest
 
 // TaskView is a task with its events, for DescribeTaskInfo.
 type TaskView struct {

@@ -37,11 +37,10 @@ type RegisterParams struct {
 // validateRegister checks RegisterCluster's parameters and fills defaults.
 // No message quotes the kubeconfig.
 func validateRegister(p *RegisterParams) error {
+	if err := upgrade.ValidateClusterName(p.Name); err != nil {
+		return err
+	}
 	switch {
-	case p.Name == "":
-		return upgrade.Missingf("name is required")
-	case !clusterName.MatchString(p.Name):
-		return upgrade.Invalidf("name %q is not allowed: 1 to 63 characters of letters, digits, underscores or hyphens, not starting with a hyphen", p.Name)
 	case len(p.Kubeconfig) == 0:
 		return upgrade.Missingf("kubeconfig is required: the kubeconfig of the cluster to register")
 	case len(p.Kubeconfig) > kubecfg.MaxKubeconfigSize:
@@ -93,7 +92,7 @@ func (s *Service) RegisterCluster(ctx context.Context, account string, p Registe
 		c.Name, c.ID, c.CurrentVersion, len(p.Live.Nodes), len(p.Live.Pools()), p.Kube.PoolLabel)
 	task := upgrade.Task{
 		ID: upgrade.NewTaskID(), ClusterID: c.ID, AccountID: account, Type: upgrade.TaskClusterCreate,
-		State: upgrade.TaskSuccess, Stage: "RegisterCluster", TargetID: c.ID, TargetType: "cluster", Params: params,
+		State: upgrade.TaskSuccess, Stage: upgrade.StageRegisterCluster, TargetID: c.ID, TargetType: "cluster", Params: params,
 		Message: msg, Created: now, Updated: now,
 		Stages: []upgrade.Stage{{Name: "RegisterCluster", State: "success", Start: now, End: now}},
 	}

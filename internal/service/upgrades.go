@@ -79,41 +79,24 @@ func (s *Service) startUpgrade(ctx context.Context, account, clusterID string, t
 // UpgradeCluster starts an upgrade of the control plane and then (unless
 // MasterOnly) of every node pool.
 func (s *Service) UpgradeCluster(ctx context.Context, account, clusterID string, p UpgradeParams) (string, error) {
-	if p.NextVersion == "" {
-		return "", upgrade.Missingf("next_version is required")
-	}
-	if p.MaxParallelism < 0 || p.MaxParallelism > 100 {
-		return "", upgrade.Invalidf("rolling_policy.max_parallelism must be between 1 and 100, got %d", p.MaxParallelism)
+	if err := upgrade.ValidateClusterUpgrade(p); err != nil {
+		return "", err
 	}
 	return s.startUpgrade(ctx, account, clusterID, upgrade.TaskClusterUpgrade, clusterID, "cluster",
 		func(q store.Querier, c upgrade.Cluster) (upgrade.UpgradeSpec, error) {
 			if err := upgrade.CheckUpgradeTarget(c.CurrentVersion, p.NextVersion); err != nil {
 				return upgrade.UpgradeSpec{}, err
 			}
-			par := p.MaxParallelism
-			if par == 0 {
-				par = 1
-			}
-			return upgrade.UpgradeSpec{TargetVersion: p.NextVersion, MasterOnly: p.MasterOnly, MaxParallelism: par, PausePolicy: PauseNotPause}, nil
+			return upgrade.UpgradeSpec{TargetVersion: p.NextVersion, MasterOnly: p.MasterOnly, MaxParallelism: p.Parallelism(),
+				PausePolicy: upgrade.PauseNotPause}, nil
 		})
 }
 
 // UpgradeNodePool starts an upgrade of a node pool's nodes (or of the named
 // ones) to a version no newer than the control plane.
 func (s *Service) UpgradeNodePool(ctx context.Context, account, clusterID, poolID string, p NodePoolUpgradeParams) (string, error) {
-	if p.PausePolicy == "" {
-		p.PausePolicy = PauseNotPause
-	}
-	if err := oneOf("rolling_policy.pause_policy", p.PausePolicy, PauseFirstBatch, PauseEveryBatch, PauseNotPause); err != nil {
+	if err := upgrade.ValidateNodePoolUpgrade(p); err != nil {
 		return "", err
-	}
-	switch {
-	case p.MaxParallelism < 0 || p.MaxParallelism > 100:
-		return "", upgrade.Invalidf("rolling_policy.max_parallelism must be between 1 and 100, got %d", p.MaxParallelism)
-	case p.BatchInterval != 0 && p.PausePolicy != PauseNotPause:
-		return "", upgrade.Invalidf("rolling_policy.batch_interval is only allowed with pause_policy NotPause")
-	case p.BatchInterval != 0 && (p.BatchInterval < 5 || p.BatchInterval > 120):
-		return "", upgrade.Invalidf("rolling_policy.batch_interval must be between 5 and 120 minutes, got %d", p.BatchInterval)
 	}
 	return s.startUpgrade(ctx, account, clusterID, upgrade.TaskNodePoolUpgrade, poolID, "nodepool",
 		func(q store.Querier, c upgrade.Cluster) (upgrade.UpgradeSpec, error) {
@@ -152,12 +135,9 @@ func (s *Service) UpgradeNodePool(ctx context.Context, account, clusterID, poolI
 			if behind == 0 {
 				return upgrade.UpgradeSpec{}, upgrade.Invalidf("kubernetes_version: every selected node of node pool %s already runs %s", poolID, target)
 			}
-			par := p.MaxParallelism
-			if par == 0 {
-				par = 1
-			}
 			return upgrade.UpgradeSpec{TargetVersion: target, SkipControlPlane: true, NodePoolID: poolID, NodeNames: p.NodeNames,
-				MaxParallelism: par, PausePolicy: p.PausePolicy, BatchInterval: p.BatchInterval}, nil
+				MaxParallelism: p.Parallelism(), PausePolicy: p.Policy(), BatchInterval: p.Interval(),
+				IgnoreWarningCheck: p.IgnoreWarningCheck}, nil
 		})
 }
 

@@ -176,10 +176,25 @@ const (
 	DesireCancel = "cancel"
 )
 
+// Stage names of the other tasks (an upgrade's are in views.go).
+const (
+	StageCreateCluster   = "CreateCluster"
+	StageDeleteCluster   = "DeleteCluster"
+	StageRegisterCluster = "RegisterCluster"
+)
+
+// Stage states.
+const (
+	StageRunning  = "running"
+	StageSuccess  = "success"
+	StageFailed   = "failed"
+	StageCanceled = "canceled"
+)
+
 // Stage is one entry of DescribeTaskInfo's stages.
 type Stage struct {
 	Name    string            `json:"name"`
-	State   string            `json:"state"` // running, success, failed, canceled
+	State   string            `json:"state"` // StageRunning, StageSuccess, StageFailed, StageCanceled
 	Start   time.Time         `json:"start"`
 	End     time.Time         `json:"end,omitempty"`
 	Message string            `json:"message,omitempty"`
@@ -264,8 +279,8 @@ const (
 type CheckItem struct {
 	Name        string   `json:"name"`
 	Category    string   `json:"category"`
-	Level       string   `json:"level"`  // error, warning, info
-	Status      string   `json:"status"` // Passed, Failed, Warning
+	Level       string   `json:"level"`  // CheckLevelError, CheckLevelWarning, CheckLevelInfo
+	Status      string   `json:"status"` // ItemPassed, ItemFailed, ItemWarning
 	Message     string   `json:"message"`
 	Description string   `json:"description,omitempty"`
 	Objects     []string `json:"objects,omitempty"`
@@ -296,9 +311,11 @@ type UpgradeSpec struct {
 	// NodePoolID restricts the node rollout to one pool ("" = every pool).
 	NodePoolID string `json:"nodepool_id,omitempty"`
 	// NodeNames restricts the rollout to these nodes (empty = all).
-	NodeNames      []string `json:"node_names,omitempty"`
-	MaxParallelism int      `json:"max_parallelism"`
-	PausePolicy    string   `json:"pause_policy"`
+	NodeNames      []string    `json:"node_names,omitempty"`
+	MaxParallelism int         `json:"max_parallelism"`
+	PausePolicy    PausePolicy `json:"pause_policy"`
 	// BatchInterval is the wait between batches, in minutes.
 	BatchInterval int `json:"batch_interval,omitempty"`
+	// IgnoreWarningCheck lets failed precheck items of level warning pass.
+	IgnoreWarningCheck bool `json:"ignore_warning_check,omitempty"`
 }

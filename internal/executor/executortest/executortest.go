@@ -233,7 +233,7 @@ func testPrecheck(t *testing.T, h Harness) {
 		if it.Name == "" || it.Status == "" || it.Level == "" {
 			t.Errorf("item %+v lacks a name, status or level", it)
 		}
-		if it.Status == "Failed" && it.Level == "error" {
+		if it.Blocks(false) {
 			t.Errorf("item %s failed on a healthy cluster: %s", it.Name, it.Message)
 		}
 	}
@@ -253,7 +253,7 @@ func testPrecheckFault(t *testing.T, h Harness) {
 		if it.Name != "NodeReady" {
 			continue
 		}
-		if it.Status != "Failed" || it.Level != "error" {
+		if it.Status != upgrade.ItemFailed || it.Level != upgrade.CheckLevelError {
 			t.Fatalf("NodeReady = %s/%s (%s); want Failed at level error", it.Status, it.Level, it.Message)
 		}
 		if !slices.Contains(it.Objects, "node/"+broken) {

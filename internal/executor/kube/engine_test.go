@@ -214,7 +214,7 @@ func TestEngineCleanRollout(t *testing.T) {
 	if err != nil || len(pools) != 2 {
 		t.Fatalf("registered pools = %+v, %v; want blue and green", pools, err)
 	}
-	id, err := h.svc.UpgradeCluster(ctx, account, h.cluster, service.UpgradeParams{NextVersion: targetACK, MaxParallelism: 2})
+	id, err := h.svc.UpgradeCluster(ctx, account, h.cluster, service.UpgradeParams{NextVersion: targetACK, MaxParallelism: new(2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestEnginePauseAndCancel(t *testing.T) {
 	if _, err := kubetest.ReplicatedPods(ctx, h.srv.Client, h.ns, "web", h.nodes...); err != nil {
 		t.Fatal(err)
 	}
-	id, err := h.svc.UpgradeCluster(ctx, account, h.cluster, service.UpgradeParams{NextVersion: targetACK, MaxParallelism: 1})
+	id, err := h.svc.UpgradeCluster(ctx, account, h.cluster, service.UpgradeParams{NextVersion: targetACK, MaxParallelism: new(1)})
 	if err != nil {
 		t.Fatal(err)
 	}

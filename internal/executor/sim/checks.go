@@ -7,14 +7,16 @@ import (
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
-// simItems are the check items the simulator reports, by category.
-var simItems = []struct{ Category, Name, Description string }{
-	{"ControlPlane", "APIServerHealth", "the kube-apiserver answers its health check"},
-	{"ControlPlane", "VersionSkew", "kubelets are at most three minors behind and never ahead of the target"},
-	{"Node", "NodeReady", "every node is Ready"},
-	{"Node", "NodeDiskPressure", "no node reports disk pressure"},
-	{"Workload", "PodDisruptionBudget", "no PodDisruptionBudget allows zero disruptions"},
-	{"Workload", "DeprecatedAPIs", "no workload uses an API removed in the target version"},
+// simItems are the check items the simulator reports, by category, with
+// their level: an item of level warning that fails stops an upgrade unless
+// the request asked to ignore warnings (ignore_warning_check).
+var simItems = []struct{ Category, Name, Level, Description string }{
+	{"ControlPlane", "APIServerHealth", upgrade.CheckLevelError, "the kube-apiserver answers its health check"},
+	{"ControlPlane", "VersionSkew", upgrade.CheckLevelError, "kubelets are at most three minors behind and never ahead of the target"},
+	{"Node", "NodeReady", upgrade.CheckLevelError, "every node is Ready"},
+	{"Node", "NodeDiskPressure", upgrade.CheckLevelError, "no node reports disk pressure"},
+	{"Workload", "PodDisruptionBudget", upgrade.CheckLevelWarning, "no PodDisruptionBudget allows zero disruptions"},
+	{"Workload", "DeprecatedAPIs", upgrade.CheckLevelError, "no workload uses an API removed in the target version"},
 }
 
 // checkItems returns the simulated verdicts; the item named failing fails.
@@ -22,11 +24,11 @@ func checkItems(s executor.Step, nodes []upgrade.Node, failing string) []upgrade
 	items := make([]upgrade.CheckItem, 0, len(simItems)+1)
 	known := false
 	for _, it := range simItems {
-		item := upgrade.CheckItem{Name: it.Name, Category: it.Category, Level: "error", Status: "Passed", Description: it.Description,
+		item := upgrade.CheckItem{Name: it.Name, Category: it.Category, Level: it.Level, Status: upgrade.ItemPassed, Description: it.Description,
 			Message: "passed"}
 		if it.Name == failing {
 			known = true
-			item.Status = "Failed"
+			item.Status = upgrade.ItemFailed
 			item.Message = fmt.Sprintf("%s failed for the upgrade to %s (injected fault %s=%s)", it.Name, s.Target, TagPrecheckFail, failing)
 			for _, n := range nodes {
 				if it.Category == "Node" {
@@ -38,7 +40,7 @@ func checkItems(s executor.Step, nodes []upgrade.Node, failing string) []upgrade
 		items = append(items, item)
 	}
 	if failing != "" && !known {
-		items = append(items, upgrade.CheckItem{Name: failing, Category: "Custom", Level: "error", Status: "Failed",
+		items = append(items, upgrade.CheckItem{Name: failing, Category: "Custom", Level: upgrade.CheckLevelError, Status: upgrade.ItemFailed,
 			Message: fmt.Sprintf("%s failed (injected fault %s)", failing, TagPrecheckFail)})
 	}
 	return items
