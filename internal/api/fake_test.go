@@ -67,6 +67,12 @@ func newFakeBackend() *fakeBackend {
 		Stages:    []upgrade.Stage{{Name: "Precheck", State: "success", Start: created, End: updated, Outputs: map[string]string{"check_id": "chk-1"}}, {Name: "UpgradeNodes", State: "failed", Start: updated, Message: "node cn-hangzhou.10.0.0.2 did not become Ready"}},
 		ErrorCode: "NodeNotReady", ErrorMessage: "node cn-hangzhou.10.0.0.2 did not become Ready within 10m; check its kubelet",
 		Message: "upgrade failed", PrecheckID: "chk-1", Created: created, Updated: updated,
+		Plan: json.RawMessage(`{"progress":{"stage":"UpgradeNodes","node_pool":"np1","nodes_total":2,"nodes_done":1,"nodes_skipped":0,` +
+			`"pools":[{"nodepool_id":"np1","name":"default-nodepool","nodes_total":2,"nodes_done":1,"state":"upgrading",` +
+			`"started":"2024-03-01T11:00:00Z","last_done":"2024-03-01T11:00:01.5Z"}],` +
+			`"nodes":[{"node":"cn-hangzhou.10.0.0.1","step":"done"},{"node":"cn-hangzhou.10.0.0.2","step":"drain"}],` +
+			`"in_flight":[{"node":"cn-hangzhou.10.0.0.2","step":"drain"}],` +
+			`"blocker":{"node":"cn-hangzhou.10.0.0.2","pod":"default/web-0","pdb":"default/web","message":"pod default/web-0 cannot be evicted"}}}`),
 	}, Events: []upgrade.TaskEvent{{TaskID: "T-1", Seq: 1, Time: time.UnixMilli(1669706229286), Action: "upgrade",
 		Level: upgrade.LevelNormal, Reason: "UpgradeStart", Message: "upgrade of cluster c1 to Kubernetes 1.32.7-aliyun.1 requested", Source: "ACK"}}}
 	check := upgrade.Check{ID: "chk/1 x", ClusterID: "c1", Type: upgrade.CheckClusterUpgrade, Target: "c1",

@@ -228,7 +228,7 @@ func (p *pass) finish(state upgrade.TaskState, stageState string) {
 // fail ends the task as failed with a code and a message for a person.
 func (p *pass) fail(code, msg string) error {
 	p.task.ErrorCode, p.task.ErrorMessage, p.task.Message = code, msg, msg
-	p.emit(upgrade.LevelWarning, "TaskFailed", "%s", msg)
+	p.emit(upgrade.LevelWarning, upgrade.ReasonTaskFailed, "%s", msg)
 	p.finish(upgrade.TaskFailed, upgrade.StageFailed)
 	return nil
 }
@@ -239,10 +239,10 @@ func (p *pass) create() error {
 	if errors.Is(err, executor.ErrStepFailed) {
 		p.cluster.State = upgrade.ClusterFailed
 		p.clusterChanged = true
-		p.task.ErrorCode, p.task.ErrorMessage = "ClusterCreationFailed", err.Error()
+		p.task.ErrorCode, p.task.ErrorMessage = upgrade.ReasonClusterCreationFailed, err.Error()
 		p.task.State = upgrade.TaskFailed
 		p.endStage(upgrade.StageFailed, err.Error())
-		p.emit(upgrade.LevelWarning, "ClusterCreationFailed", "%s", err.Error())
+		p.emit(upgrade.LevelWarning, upgrade.ReasonClusterCreationFailed, "%s", err.Error())
 		return nil
 	}
 	if err != nil {
@@ -267,6 +267,6 @@ func (p *pass) create() error {
 	p.task.State = upgrade.TaskSuccess
 	p.task.Message = "cluster created"
 	p.endStage(upgrade.StageSuccess, "")
-	p.emit(upgrade.LevelNormal, "ClusterCreated", "cluster %s is running Kubernetes %s with %d nodes", p.cluster.ID, p.cluster.CurrentVersion, len(p.nodes))
+	p.emit(upgrade.LevelNormal, upgrade.ReasonClusterCreated, "cluster %s is running Kubernetes %s with %d nodes", p.cluster.ID, p.cluster.CurrentVersion, len(p.nodes))
 	return nil
 }

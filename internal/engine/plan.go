@@ -15,14 +15,15 @@ const (
 	phaseNodes        = "nodes"
 )
 
-// Node steps, in order.
+// Node steps, in order (the domain's, so that DescribeTaskInfo's progress
+// and the engine say the same thing).
 const (
-	nodeCordon   = "cordon"
-	nodeDrain    = "drain"
-	nodeUpgrade  = "upgrade"
-	nodeReady    = "ready"
-	nodeUncordon = "uncordon"
-	nodeDone     = "done"
+	nodeCordon   = upgrade.NodeCordon
+	nodeDrain    = upgrade.NodeDrain
+	nodeUpgrade  = upgrade.NodeUpgrade
+	nodeReady    = upgrade.NodeReadying
+	nodeUncordon = upgrade.NodeUncordon
+	nodeDone     = upgrade.NodeDone
 )
 
 // plan is the engine's progress record of an upgrade, stored as the task's
@@ -47,6 +48,9 @@ type plan struct {
 	// Failed is set when the attempt failed in Phase; a retry finds it set
 	// and re-enters that phase.
 	Failed bool `json:"failed,omitempty"`
+	// Rollout is what DescribeTaskInfo shows of the plan (ackup_progress),
+	// refreshed at the end of every pass (upgrade.RolloutProgressOf reads it).
+	Rollout *upgrade.RolloutProgress `json:"progress,omitempty"`
 }
 
 type poolPlan struct {
@@ -54,13 +58,23 @@ type poolPlan struct {
 	Name    string   `json:"name"`
 	Nodes   []string `json:"nodes"`
 	Started bool     `json:"started"`
+	// StartedAt and LastDone are when the pool's rollout started and when
+	// its latest node finished.
+	StartedAt time.Time `json:"started_at,omitzero"`
+	LastDone  time.Time `json:"last_done,omitzero"`
 }
 
 type nodeProgress struct {
-	Step    string    `json:"step"`
-	Start   time.Time `json:"start"`
-	Blocker string    `json:"blocker,omitempty"`
-	Skipped bool      `json:"skipped,omitempty"`
+	Step    upgrade.NodeStep `json:"step"`
+	Start   time.Time        `json:"start"`
+	Blocker string           `json:"blocker,omitempty"`
+	// BlockedPod and BlockingPDB are the executor's names for what blocks
+	// the node's drain, when it knows them.
+	BlockedPod  string `json:"blocked_pod,omitempty"`
+	BlockingPDB string `json:"blocking_pdb,omitempty"`
+	Skipped     bool   `json:"skipped,omitempty"`
+	// Order is the node's position among the nodes started (1-based).
+	Order int `json:"order,omitempty"`
 }
 
 // newPlan lays out an upgrade from its spec and the cluster's nodes: the
@@ -122,7 +136,7 @@ func (p *plan) pending(pool poolPlan, n int) []string {
 		if len(out) == n {
 			break
 		}
-		if p.Nodes[name].Step == "" {
+		if p.Nodes[name].Step == upgrade.NodePending {
 			out = append(out, name)
 		}
 	}
@@ -137,4 +151,72 @@ func (p *plan) poolDone(pool poolPlan) bool {
 		}
 	}
 	return true
+}
+
+// progress renders the plan as the domain's RolloutProgress of a task in stage.
+func (p *plan) progress(stage string) *upgrade.RolloutProgress {
+	pr := &upgrade.RolloutProgress{Stage: stage, NodesTotal: p.Total, NodesDone: p.Upgraded, NodesSkipped: p.Skipped,
+		Pools: make([]upgrade.PoolProgress, 0, len(p.Pools)), Nodes: []upgrade.NodeProgress{}, InFlight: []upgrade.NodeProgress{}}
+	if p.Phase == phaseNodes && p.PoolIdx < len(p.Pools) {
+		pr.NodePool = p.Pools[p.PoolIdx].ID
+	}
+	var started []string
+	for i, pool := range p.Pools {
+		pp := upgrade.PoolProgress{ID: pool.ID, Name: pool.Name, NodesTotal: len(pool.Nodes), State: upgrade.PoolWaiting,
+			Started: pool.StartedAt, LastDone: pool.LastDone}
+		for _, name := range pool.Nodes {
+			n := p.Nodes[name]
+			if n.Step == nodeDone && !n.Skipped {
+				pp.NodesDone++
+			}
+			if n.Step != upgrade.NodePending {
+				started = append(started, name)
+			}
+		}
+		switch {
+		case p.poolDone(pool) || i < p.PoolIdx:
+			pp.State = upgrade.PoolDone
+		case pool.Started:
+			pp.State = upgrade.PoolUpgrading
+		}
+		pr.Pools = append(pr.Pools, pp)
+	}
+	slices.SortStableFunc(started, func(a, b string) int { return p.Nodes[a].Order - p.Nodes[b].Order })
+	for _, name := range started {
+		n := p.Nodes[name]
+		step := n.Step
+		if n.Skipped {
+			step = upgrade.NodeSkipped
+		}
+		pr.Nodes = append(pr.Nodes, upgrade.NodeProgress{Node: name, Step: step})
+	}
+	for _, name := range p.Batch {
+		n := p.Nodes[name]
+		pr.InFlight = append(pr.InFlight, upgrade.NodeProgress{Node: name, Step: n.Step})
+		if n.Blocker != "" && pr.Blocker == nil {
+			pr.Blocker = &upgrade.Blocker{Node: name, Pod: n.BlockedPod, PDB: n.BlockingPDB, Message: n.Blocker}
+		}
+	}
+	return pr
+}
+
+// started counts the nodes that have started.
+func (p *plan) started() int {
+	n := 0
+	for _, np := range p.Nodes {
+		if np.Step != upgrade.NodePending {
+			n++
+		}
+	}
+	return n
+}
+
+// poolOf returns the pool of the named node.
+func (p *plan) poolOf(name string) *poolPlan {
+	for i := range p.Pools {
+		if slices.Contains(p.Pools[i].Nodes, name) {
+			return &p.Pools[i]
+		}
+	}
+	return nil
 }

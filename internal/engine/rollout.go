@@ -16,12 +16,12 @@ import (
 func (p *pass) rollout(pl *plan) error {
 	pool := &pl.Pools[pl.PoolIdx]
 	if !pool.Started {
-		pool.Started = true
+		pool.Started, pool.StartedAt = true, p.now
 		if np := p.pool(pool.ID); np != nil {
 			np.State = upgrade.NodePoolUpdating
 			p.poolsChanged[np.ID] = true
 		}
-		p.emit(upgrade.LevelNormal, "NodePoolUpgradeStart", "upgrading %d nodes of node pool %s (%s) to %s, %d at a time",
+		p.emit(upgrade.LevelNormal, upgrade.ReasonNodePoolUpgradeStart, "upgrading %d nodes of node pool %s (%s) to %s, %d at a time",
 			len(pool.Nodes), pool.Name, pool.ID, pl.Spec.TargetVersion, max(pl.Spec.MaxParallelism, 1))
 	}
 	if len(pl.Batch) > 0 {
@@ -33,7 +33,7 @@ func (p *pass) rollout(pl *plan) error {
 			return nil
 		}
 		pl.Batches++
-		p.emit(upgrade.LevelNormal, "BatchUpgraded", "batch %d of node pool %s finished", pl.Batches, pool.Name)
+		p.emit(upgrade.LevelNormal, upgrade.ReasonBatchUpgraded, "batch %d of node pool %s finished", pl.Batches, pool.Name)
 		if p.poolFinished(pl) {
 			return nil
 		}
@@ -59,9 +59,13 @@ func (p *pass) rollout(pl *plan) error {
 	pool = &pl.Pools[pl.PoolIdx]
 	pl.Batch = pl.pending(*pool, max(pl.Spec.MaxParallelism, 1))
 	for _, name := range pl.Batch {
-		pl.Nodes[name].Step, pl.Nodes[name].Start = nodeCordon, p.now
+		n := pl.Nodes[name]
+		n.Step, n.Start = nodeCordon, p.now
+		if n.Order == 0 {
+			n.Order = pl.started() + 1
+		}
 	}
-	p.emit(upgrade.LevelNormal, "BatchStart", "batch %d of node pool %s: %s", pl.Batches+1, pool.Name, strings.Join(pl.Batch, ", "))
+	p.emit(upgrade.LevelNormal, upgrade.ReasonBatchStart, "batch %d of node pool %s: %s", pl.Batches+1, pool.Name, strings.Join(pl.Batch, ", "))
 	p.progressMessage(pl)
 	return nil
 }
@@ -77,7 +81,7 @@ func (p *pass) poolFinished(pl *plan) bool {
 		np.State = upgrade.NodePoolActive
 		p.poolsChanged[np.ID] = true
 	}
-	p.emit(upgrade.LevelNormal, "NodePoolUpgraded", "node pool %s (%s) upgraded to %s", pool.Name, pool.ID, pl.Spec.TargetVersion)
+	p.emit(upgrade.LevelNormal, upgrade.ReasonNodePoolUpgraded, "node pool %s (%s) upgraded to %s", pool.Name, pool.ID, pl.Spec.TargetVersion)
 	pl.PoolIdx++
 	if pl.PoolIdx == len(pl.Pools) {
 		p.succeed(pl)
@@ -92,7 +96,7 @@ func (p *pass) applyPausePolicy(pl *plan) {
 	case pl.Spec.PausePolicy.PausesAfter(pl.Batches):
 		if p.task.State == upgrade.TaskRunning {
 			p.task.State = upgrade.TaskPaused
-			p.emit(upgrade.LevelNormal, "TaskPaused", "paused after batch %d as pause_policy %s asks; resume with ResumeTask", pl.Batches, pl.Spec.PausePolicy)
+			p.emit(upgrade.LevelNormal, upgrade.ReasonTaskPaused, "paused after batch %d as pause_policy %s asks; resume with ResumeTask", pl.Batches, pl.Spec.PausePolicy)
 		}
 	case pl.Spec.BatchInterval > 0:
 		d := time.Duration(pl.Spec.BatchInterval) * time.Minute
@@ -110,7 +114,7 @@ func (p *pass) advanceBatch(pl *plan) error {
 		prog := pl.Nodes[name]
 		n := p.node(name)
 		if n == nil {
-			return p.fail("NodeNotFound", fmt.Sprintf("node %s disappeared from the cluster during its upgrade", name))
+			return p.fail(upgrade.ReasonNodeNotFound, fmt.Sprintf("node %s disappeared from the cluster during its upgrade", name))
 		}
 		if err := p.advanceNode(pl, n, prog); err != nil {
 			var dt *executor.DrainTimeoutError
@@ -118,7 +122,7 @@ func (p *pass) advanceBatch(pl *plan) error {
 				if err := p.drainTimedOut(pl, n, prog, dt); err != nil || p.task.State.Terminal() {
 					return err
 				}
-				if prog.Step == nodeDone || prog.Step == "" {
+				if prog.Step == nodeDone || prog.Step == upgrade.NodePending {
 					continue
 				}
 			} else if errors.Is(err, executor.ErrStepFailed) {
@@ -135,22 +139,22 @@ func (p *pass) advanceBatch(pl *plan) error {
 	return nil
 }
 
-func failCode(step string) string {
+func failCode(step upgrade.NodeStep) string {
 	switch step {
 	case nodeDrain:
-		return "NodeDrainFailed"
+		return upgrade.ReasonNodeDrainFailed
 	case nodeReady:
-		return "NodeNotReady"
+		return upgrade.ReasonNodeNotReady
 	}
-	return "NodeUpgradeFailed"
+	return upgrade.ReasonNodeUpgradeFailed
 }
 
 // advanceNode takes the next step of one node: cordon, drain, upgrade, wait
 // until Ready at the target, uncordon.
 func (p *pass) advanceNode(pl *plan, n *upgrade.Node, prog *nodeProgress) error {
 	st := p.step(pl, prog.Start)
-	moveTo := func(step string) {
-		prog.Step, prog.Start, prog.Blocker = step, p.now, ""
+	moveTo := func(step upgrade.NodeStep) {
+		prog.Step, prog.Start, prog.Blocker, prog.BlockedPod, prog.BlockingPDB = step, p.now, "", "", ""
 		p.nodesChanged[n.Name] = true
 		p.after(0)
 	}
@@ -160,8 +164,8 @@ func (p *pass) advanceNode(pl *plan, n *upgrade.Node, prog *nodeProgress) error 
 			return err
 		}
 		n.Unschedulable, n.Upgrading = true, true
-		p.emit(upgrade.LevelNormal, "NodeCordoned", "node %s cordoned", n.Name)
-		p.emit(upgrade.LevelNormal, "NodeDrainStart", "draining node %s", n.Name)
+		p.emit(upgrade.LevelNormal, upgrade.ReasonNodeCordoned, "node %s cordoned", n.Name)
+		p.emit(upgrade.LevelNormal, upgrade.ReasonNodeDrainStart, "draining node %s", n.Name)
 		moveTo(nodeDrain)
 	case nodeDrain:
 		r, err := p.ex.NodeDrain(p.ctx, st, *n)
@@ -170,14 +174,14 @@ func (p *pass) advanceNode(pl *plan, n *upgrade.Node, prog *nodeProgress) error 
 		}
 		if !r.Done {
 			if r.Blocker != prog.Blocker && r.Blocker != "" {
-				p.emit(upgrade.LevelWarning, "NodeDrainBlocked", "%s", r.Blocker)
+				p.emit(upgrade.LevelWarning, upgrade.ReasonNodeDrainBlocked, "%s", r.Blocker)
 			}
-			prog.Blocker = r.Blocker
+			prog.Blocker, prog.BlockedPod, prog.BlockingPDB = r.Blocker, r.BlockedPod, r.BlockingPDB
 			p.retry(r)
 			return nil
 		}
-		p.emit(upgrade.LevelNormal, "NodeDrained", "node %s drained", n.Name)
-		p.emit(upgrade.LevelNormal, "NodeUpgradeStart", "upgrading node %s from %s to %s", n.Name, n.Version, pl.Spec.TargetVersion)
+		p.emit(upgrade.LevelNormal, upgrade.ReasonNodeDrained, "node %s drained", n.Name)
+		p.emit(upgrade.LevelNormal, upgrade.ReasonNodeUpgradeStart, "upgrading node %s from %s to %s", n.Name, n.Version, pl.Spec.TargetVersion)
 		n.Status = upgrade.NodeNotReady
 		moveTo(nodeUpgrade)
 	case nodeUpgrade:
@@ -192,7 +196,7 @@ func (p *pass) advanceNode(pl *plan, n *upgrade.Node, prog *nodeProgress) error 
 		}
 		from := n.Version
 		n.Version = pl.Spec.TargetVersion
-		p.emit(upgrade.LevelNormal, "NodeUpgraded", "node %s upgraded from %s to %s", n.Name, from, n.Version)
+		p.emit(upgrade.LevelNormal, upgrade.ReasonNodeUpgraded, "node %s upgraded from %s to %s", n.Name, from, n.Version)
 		moveTo(nodeReady)
 	case nodeReady:
 		r, err := p.ex.NodeWaitReady(p.ctx, st, *n)
@@ -205,15 +209,18 @@ func (p *pass) advanceNode(pl *plan, n *upgrade.Node, prog *nodeProgress) error 
 			return nil
 		}
 		n.Status = upgrade.NodeReady
-		p.emit(upgrade.LevelNormal, "NodeReady", "node %s is Ready at %s", n.Name, n.Version)
+		p.emit(upgrade.LevelNormal, upgrade.ReasonNodeReady, "node %s is Ready at %s", n.Name, n.Version)
 		moveTo(nodeUncordon)
 	case nodeUncordon:
 		if err := p.ex.NodeUncordon(p.ctx, st, *n); err != nil {
 			return err
 		}
 		n.Unschedulable, n.Upgrading = false, false
-		p.emit(upgrade.LevelNormal, "NodeUncordoned", "node %s uncordoned", n.Name)
+		p.emit(upgrade.LevelNormal, upgrade.ReasonNodeUncordoned, "node %s uncordoned", n.Name)
 		pl.Upgraded++
+		if pool := pl.poolOf(n.Name); pool != nil {
+			pool.LastDone = p.now
+		}
 		moveTo(nodeDone)
 	}
 	return nil
@@ -251,7 +258,7 @@ func (p *pass) progressMessage(pl *plan) {
 // drainTimedOut applies the cluster's drain timeout policy to a node whose
 // drain stayed blocked too long.
 func (p *pass) drainTimedOut(pl *plan, n *upgrade.Node, prog *nodeProgress, dt *executor.DrainTimeoutError) error {
-	p.emit(upgrade.LevelWarning, "NodeDrainTimeout", "node %s: %s; policy %s", n.Name, dt.Error(), dt.Policy)
+	p.emit(upgrade.LevelWarning, upgrade.ReasonNodeDrainTimeout, "node %s: %s; policy %s", n.Name, dt.Error(), dt.Policy)
 	switch dt.Policy {
 	case executor.DrainSkip:
 		if err := p.ex.NodeUncordon(p.ctx, p.step(pl, p.now), *n); err != nil {
@@ -261,19 +268,19 @@ func (p *pass) drainTimedOut(pl *plan, n *upgrade.Node, prog *nodeProgress, dt *
 		p.nodesChanged[n.Name] = true
 		prog.Step, prog.Blocker, prog.Skipped = nodeDone, dt.Blocker, true
 		pl.Skipped++
-		p.emit(upgrade.LevelWarning, "NodeSkipped", "node %s was skipped and stays at %s: %s", n.Name, n.Version, dt.Blocker)
+		p.emit(upgrade.LevelWarning, upgrade.ReasonNodeSkipped, "node %s was skipped and stays at %s: %s", n.Name, n.Version, dt.Blocker)
 		p.after(0)
 		return nil
 	case executor.DrainPause:
 		// The node goes back to pending (still cordoned); a resume drains it
 		// again with a fresh timeout.
-		prog.Step, prog.Blocker = "", ""
+		prog.Step, prog.Blocker, prog.BlockedPod, prog.BlockingPDB = upgrade.NodePending, "", "", ""
 		if p.task.State == upgrade.TaskRunning {
 			p.task.State = upgrade.TaskPaused
-			p.emit(upgrade.LevelWarning, "TaskPaused", "paused because the drain of node %s stayed blocked: %s; relax the blocker, then ResumeTask", n.Name, dt.Blocker)
+			p.emit(upgrade.LevelWarning, upgrade.ReasonTaskPaused, "paused because the drain of node %s stayed blocked: %s; relax the blocker, then ResumeTask", n.Name, dt.Blocker)
 		}
 		p.after(0)
 		return nil
 	}
-	return p.fail("NodeDrainTimeout", fmt.Sprintf("the drain of node %s stayed blocked for %s: %s", n.Name, dt.Timeout, dt.Blocker))
+	return p.fail(upgrade.ReasonNodeDrainTimeout, fmt.Sprintf("the drain of node %s stayed blocked for %s: %s", n.Name, dt.Timeout, dt.Blocker))
 }

@@ -33,6 +33,7 @@ func (p *pass) upgrade() error {
 		if p.task.State == upgrade.TaskFailed {
 			pl.Failed = true
 		}
+		pl.Rollout = pl.progress(p.task.Stage)
 		p.task.Plan = pl.encode()
 	}()
 	if pl.Failed {
@@ -73,7 +74,7 @@ func (p *pass) cancel(pl *plan) {
 		msg += fmt.Sprintf("; the control plane runs %s", p.cluster.CurrentVersion)
 	}
 	p.task.ErrorCode, p.task.ErrorMessage, p.task.Message = "TaskCanceled", msg, msg
-	p.emit(upgrade.LevelNormal, "TaskCanceled", "%s", msg)
+	p.emit(upgrade.LevelNormal, upgrade.ReasonTaskCanceled, "%s", msg)
 	p.finish(upgrade.TaskCanceled, upgrade.StageCanceled)
 }
 
@@ -137,7 +138,7 @@ func (p *pass) precheck(pl *plan) error {
 	items, r, err := p.ex.Precheck(p.ctx, p.step(pl, pl.PhaseStart), p.nodes)
 	if err != nil {
 		if errors.Is(err, executor.ErrStepFailed) {
-			return p.fail("PrecheckFailed", err.Error())
+			return p.fail(upgrade.ReasonPrecheckFailed, err.Error())
 		}
 		p.e.cfg.Logger.Warn("precheck", "task_id", p.task.ID, "err", err)
 		p.after(time.Second)
@@ -157,8 +158,8 @@ func (p *pass) precheck(pl *plan) error {
 			chk.Items, chk.Finished = items, finished
 			chk.Status, chk.Message = upgrade.CheckFailed, fmt.Sprintf("%d of %d check items failed", len(failed), len(items))
 		}
-		p.emit(upgrade.LevelWarning, "PrecheckFailed", "precheck %s failed: %s", id, strings.Join(failed, "; "))
-		return p.fail("PrecheckFailed", fmt.Sprintf("the precheck failed, so nothing was changed: %s. Read the report with GetClusterCheck %s, fix the cause, and start the upgrade again",
+		p.emit(upgrade.LevelWarning, upgrade.ReasonPrecheckFailed, "precheck %s failed: %s", id, strings.Join(failed, "; "))
+		return p.fail(upgrade.ReasonPrecheckFailed, fmt.Sprintf("the precheck failed, so nothing was changed: %s. Read the report with GetClusterCheck %s, fix the cause, and start the upgrade again",
 			strings.Join(failed, "; "), id))
 	}
 	p.checkDone = func(chk *upgrade.Check) {
@@ -168,7 +169,7 @@ func (p *pass) precheck(pl *plan) error {
 			chk.Message = fmt.Sprintf("%d of %d check items passed; %d failed items of level warning were ignored as ignore_warning_check asks", len(items)-ignored, len(items), ignored)
 		}
 	}
-	p.emit(upgrade.LevelNormal, "PrecheckPassed", "precheck %s passed (%d items)", id, len(items))
+	p.emit(upgrade.LevelNormal, upgrade.ReasonPrecheckPassed, "precheck %s passed (%d items)", id, len(items))
 	p.task.Step = upgrade.StepUpgrading
 	if pl.Spec.SkipControlPlane {
 		p.toNodes(pl, upgrade.StageSuccess)
@@ -192,12 +193,12 @@ func (p *pass) controlPlane(pl *plan) error {
 		pl.PhaseStart = p.now
 		p.stage(upgrade.StageControlPlane, upgrade.StageSuccess)
 		p.task.Message = fmt.Sprintf("upgrading the control plane from %s to %s", p.cluster.CurrentVersion, pl.Spec.TargetVersion)
-		p.emit(upgrade.LevelNormal, "ControlPlaneUpgradeStart", "upgrading the control plane from %s to %s", p.cluster.CurrentVersion, pl.Spec.TargetVersion)
+		p.emit(upgrade.LevelNormal, upgrade.ReasonControlPlaneStart, "upgrading the control plane from %s to %s", p.cluster.CurrentVersion, pl.Spec.TargetVersion)
 	}
 	r, err := p.ex.ControlPlaneUpgrade(p.ctx, p.step(pl, pl.PhaseStart))
 	if errors.Is(err, executor.ErrStepFailed) {
-		p.emit(upgrade.LevelWarning, "ControlPlaneUpgradeFailed", "%s", err.Error())
-		return p.fail("ControlPlaneUpgradeFailed", err.Error())
+		p.emit(upgrade.LevelWarning, upgrade.ReasonControlPlaneFailed, "%s", err.Error())
+		return p.fail(upgrade.ReasonControlPlaneFailed, err.Error())
 	}
 	if err != nil {
 		p.e.cfg.Logger.Warn("control plane step", "task_id", p.task.ID, "err", err)
@@ -214,7 +215,7 @@ func (p *pass) controlPlane(pl *plan) error {
 	from := p.cluster.CurrentVersion
 	p.cluster.CurrentVersion = pl.Spec.TargetVersion
 	p.clusterChanged = true
-	p.emit(upgrade.LevelNormal, "ControlPlaneUpgraded", "the control plane was upgraded from %s to %s", from, pl.Spec.TargetVersion)
+	p.emit(upgrade.LevelNormal, upgrade.ReasonControlPlaneDone, "the control plane was upgraded from %s to %s", from, pl.Spec.TargetVersion)
 	p.toNodes(pl, upgrade.StageSuccess)
 	return nil
 }
@@ -242,6 +243,6 @@ func (p *pass) succeed(pl *plan) {
 		msg += ": control plane upgraded"
 	}
 	p.task.Message = msg
-	p.emit(upgrade.LevelNormal, "TaskSucceeded", "%s", msg)
+	p.emit(upgrade.LevelNormal, upgrade.ReasonTaskSucceeded, "%s", msg)
 	p.finish(upgrade.TaskSuccess, upgrade.StageSuccess)
 }

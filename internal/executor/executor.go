@@ -23,6 +23,10 @@ type Result struct {
 	// Blocker, when not empty, says in plain words what holds the action
 	// up (for example the pod and PodDisruptionBudget that block a drain).
 	Blocker string
+	// BlockedPod and BlockingPDB name, as "namespace/name", the first pod
+	// a drain cannot evict and the PodDisruptionBudget that protects it,
+	// when a drain is blocked and they are known.
+	BlockedPod, BlockingPDB string
 }
 
 // Step is the context of one call: the cluster, the time the action started

@@ -120,7 +120,7 @@ func (s *Service) CreateCluster(ctx context.Context, account string, p CreateClu
 		if err := q.TaskInsert(ctx, task); err != nil {
 			return err
 		}
-		return q.EventAppend(ctx, task.ID, []upgrade.TaskEvent{s.event("ClusterCreationStart",
+		return q.EventAppend(ctx, task.ID, []upgrade.TaskEvent{s.event(upgrade.ReasonClusterCreationStart,
 			fmt.Sprintf("creating cluster %s (%s) with %d nodes at Kubernetes %s", c.Name, c.ID, k, c.CurrentVersion))})
 	})
 	if err != nil {
@@ -181,7 +181,7 @@ func (s *Service) DeleteCluster(ctx context.Context, account, clusterID string) 
 	task := upgrade.Task{ID: upgrade.NewTaskID(), ClusterID: clusterID, AccountID: account, Type: upgrade.TaskClusterDelete,
 		State: upgrade.TaskSuccess, Stage: upgrade.StageDeleteCluster, TargetID: clusterID, TargetType: "cluster",
 		Params: json.RawMessage(`{}`), Message: "cluster deleted", Created: now, Updated: now,
-		Stages: []upgrade.Stage{{Name: "DeleteCluster", State: "success", Start: now, End: now}}}
+		Stages: []upgrade.Stage{{Name: upgrade.StageDeleteCluster, State: upgrade.StageSuccess, Start: now, End: now}}}
 	err := s.st.InTx(ctx, func(q store.Querier) error {
 		c, err := s.clusterGet(ctx, q, account, clusterID)
 		if err != nil {
@@ -202,7 +202,7 @@ func (s *Service) DeleteCluster(ctx context.Context, account, clusterID string) 
 		if err := q.TaskInsert(ctx, task); err != nil {
 			return err
 		}
-		return q.EventAppend(ctx, task.ID, []upgrade.TaskEvent{s.event("ClusterDeleted", fmt.Sprintf("cluster %s (%s) deleted", c.Name, c.ID))})
+		return q.EventAppend(ctx, task.ID, []upgrade.TaskEvent{s.event(upgrade.ReasonClusterDeleted, fmt.Sprintf("cluster %s (%s) deleted", c.Name, c.ID))})
 	})
 	if err != nil {
 		return Created{}, err

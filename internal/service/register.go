@@ -94,7 +94,7 @@ func (s *Service) RegisterCluster(ctx context.Context, account string, p Registe
 		ID: upgrade.NewTaskID(), ClusterID: c.ID, AccountID: account, Type: upgrade.TaskClusterCreate,
 		State: upgrade.TaskSuccess, Stage: upgrade.StageRegisterCluster, TargetID: c.ID, TargetType: "cluster", Params: params,
 		Message: msg, Created: now, Updated: now,
-		Stages: []upgrade.Stage{{Name: "RegisterCluster", State: "success", Start: now, End: now}},
+		Stages: []upgrade.Stage{{Name: upgrade.StageRegisterCluster, State: upgrade.StageSuccess, Start: now, End: now}},
 	}
 	err := s.st.InTx(ctx, func(q store.Querier) error {
 		if err := q.ClusterInsert(ctx, c); err != nil {
@@ -106,7 +106,7 @@ func (s *Service) RegisterCluster(ctx context.Context, account string, p Registe
 		if err := q.TaskInsert(ctx, task); err != nil {
 			return err
 		}
-		return q.EventAppend(ctx, task.ID, []upgrade.TaskEvent{s.event("ClusterRegistered", msg)})
+		return q.EventAppend(ctx, task.ID, []upgrade.TaskEvent{s.event(upgrade.ReasonClusterRegistered, msg)})
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("register cluster: %w", err)

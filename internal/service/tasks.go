@@ -78,7 +78,7 @@ func (s *Service) transition(ctx context.Context, account string, pick func(q st
 func (s *Service) pause(_ context.Context, _ store.Querier, t *upgrade.Task) (upgrade.TaskEvent, error) {
 	t.State = upgrade.TaskPaused
 	t.Message = "paused on request: nodes already in flight finish their upgrade, no new node starts; resume with ResumeTask"
-	return s.event("TaskPaused", fmt.Sprintf("task %s paused on request", t.ID)), nil
+	return s.event(upgrade.ReasonTaskPaused, fmt.Sprintf("task %s paused on request", t.ID)), nil
 }
 
 // resume goes on with a paused task, or takes a failed upgrade up again.
@@ -89,7 +89,7 @@ func (s *Service) resume(ctx context.Context, q store.Querier, t *upgrade.Task) 
 	t.State = upgrade.TaskRunning
 	t.Message = "resumed on request"
 	t.NextRunAt = s.now().UTC()
-	return s.event("TaskResumed", fmt.Sprintf("task %s resumed on request", t.ID)), nil
+	return s.event(upgrade.ReasonTaskResumed, fmt.Sprintf("task %s resumed on request", t.ID)), nil
 }
 
 // retry takes a failed upgrade up again from the step that failed: the task
@@ -144,7 +144,7 @@ func (s *Service) cancel(_ context.Context, _ store.Querier, t *upgrade.Task) (u
 	t.Desired = upgrade.DesireCancel
 	t.Message = "cancel requested: stopping at the next safe point; nodes already upgraded stay upgraded"
 	t.NextRunAt = s.now().UTC()
-	return s.event("TaskCancelRequested", fmt.Sprintf("cancellation of task %s requested", t.ID)), nil
+	return s.event(upgrade.ReasonTaskCancelRequested, fmt.Sprintf("cancellation of task %s requested", t.ID)), nil
 }
 
 func (s *Service) byID(ctx context.Context, account, taskID string) func(q store.Querier) (upgrade.Task, error) {

@@ -66,7 +66,7 @@ func (s *Service) startUpgrade(ctx context.Context, account, clusterID string, t
 		if err := q.ClusterUpdate(ctx, c); err != nil {
 			return err
 		}
-		return q.EventAppend(ctx, task.ID, []upgrade.TaskEvent{s.event("UpgradeStart",
+		return q.EventAppend(ctx, task.ID, []upgrade.TaskEvent{s.event(upgrade.ReasonUpgradeStart,
 			fmt.Sprintf("upgrade of %s %s to Kubernetes %s requested", targetType, targetID, spec.TargetVersion))})
 	})
 	if err != nil {

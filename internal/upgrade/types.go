@@ -216,7 +216,9 @@ type Task struct {
 	// Params are the request's parameters, rendered as DescribeTaskInfo's
 	// parameters.
 	Params json.RawMessage
-	// Plan is the engine's private progress record (JSON).
+	// Plan is the engine's progress record (JSON). Its "progress" member
+	// is a Progress (read with ProgressOf), which DescribeTaskInfo renders;
+	// the rest is the engine's own.
 	Plan         json.RawMessage
 	Stages       []Stage
 	ErrorCode    string

@@ -137,6 +137,9 @@ func (e *Executor) NodeDrain(ctx context.Context, s executor.Step, n upgrade.Nod
 		return executor.Result{Done: true}, nil
 	}
 	r := executor.Result{RetryAfter: drainRetry, Blocker: describeBlocked(blocked)}
+	if len(blocked) > 0 {
+		r.BlockedPod, r.BlockingPDB = blocked[0].pod.Namespace+"/"+blocked[0].pod.Name, blocked[0].pdb
+	}
 	if s.Elapsed() < e.cfg.DrainTimeout {
 		return r, nil
 	}

@@ -133,6 +133,7 @@ func (e *Executor) NodeDrain(_ context.Context, s executor.Step, n upgrade.Node)
 		}
 		if r := e.after(s, block); !r.Done {
 			r.Blocker = fmt.Sprintf("pod default/web-0 on node %s cannot be evicted: PodDisruptionBudget default/web allows 0 disruptions (injected fault %s)", n.Name, TagDrainBlocked)
+			r.BlockedPod, r.BlockingPDB = "default/web-0", "default/web"
 			return r, nil
 		}
 		// The budget is relaxed; the drain itself still takes its time.
