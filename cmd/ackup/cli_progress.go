@@ -2,13 +2,13 @@ package main
 
 import (
 	"cmp"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	cs "github.com/alibabacloud-go/cs-20151215/v7/client"
+
+	"github.com/ackup/ackup/internal/upgrade"
 )
 
 // poolRef and nodeRef are the cluster's shape as the watch needs it: which
@@ -59,8 +59,8 @@ type nodeInFlight struct {
 
 // Task states that end a task. ACK's docs spell failure both ways.
 func terminalState(s string) bool {
-	switch s {
-	case "success", "failed", "fail", "canceled":
+	switch upgrade.TaskState(s) {
+	case upgrade.TaskSuccess, upgrade.TaskFailed, "fail", upgrade.TaskCanceled:
 		return true
 	}
 	return false
@@ -69,107 +69,87 @@ func terminalState(s string) bool {
 // done reports whether the task has ended.
 func (s *snapshot) done() bool { return terminalState(s.State) }
 
-// nodeStep maps a node event's reason to the step the node is in after it;
-// "" means the node has left the rollout.
-var nodeStep = map[string]string{
-	"NodeCordoned": "drain", "NodeDrainStart": "drain", "NodeDrainBlocked": "drain",
-	"NodeDrained": "upgrade", "NodeUpgradeStart": "upgrade", "NodeUpgraded": "ready", "NodeReady": "uncordon",
-	"NodeUncordoned": "", "NodeSkipped": "", "NodeDrainFailed": "", "NodeNotReady": "", "NodeUpgradeFailed": "",
-	"NodeDrainTimeout": "drain",
+// taskInfo is DescribeTaskInfo's body as the watch reads it: the SDK's
+// model and ackup's ackup_progress extension, which the model leaves out.
+type taskInfo struct {
+	cs.DescribeTaskInfoResponseBody
+	Progress *taskProgress `json:"ackup_progress"`
 }
 
-var upgradingNodes = regexp.MustCompile(`upgrading (\d+) nodes`)
+// taskProgress is ackup_progress: where the upgrade stands, as fields.
+type taskProgress struct {
+	Stage      string `json:"stage"`
+	NodePool   string `json:"node_pool"`
+	NodesTotal int    `json:"nodes_total"`
+	NodesDone  int    `json:"nodes_done"`
+	Pools      []struct {
+		ID         string `json:"nodepool_id"`
+		Name       string `json:"name"`
+		NodesTotal int    `json:"nodes_total"`
+		NodesDone  int    `json:"nodes_done"`
+		State      string `json:"state"`
+		Started    string `json:"started"`
+		LastDone   string `json:"last_done"`
+	} `json:"pools"`
+	InFlight []struct {
+		Node string           `json:"node"`
+		Step upgrade.NodeStep `json:"step"`
+	} `json:"in_flight"`
+	Blocker *struct {
+		Node    string `json:"node"`
+		Pod     string `json:"pod"`
+		PDB     string `json:"pdb"`
+		Message string `json:"message"`
+	} `json:"blocker"`
+}
 
-// computeSnapshot derives a snapshot from the task, the cluster's pools and
-// nodes, and the cluster's GetUpgradeStatus view (nil when it does not
-// describe this task).
-func computeSnapshot(task *cs.DescribeTaskInfoResponseBody, status *cs.GetUpgradeStatusResponseBody, pools []poolRef, nodes []nodeRef) snapshot {
+// computeSnapshot derives a snapshot from the task and the cluster's
+// GetUpgradeStatus view (nil when it does not describe this task). A
+// server that sends ackup_progress gives the counts, steps and blocker;
+// from any other the watch shows the pools' sizes (from the cluster's
+// pools and nodes) and the task's state.
+func computeSnapshot(task *taskInfo, status *cs.GetUpgradeStatusResponseBody, pools []poolRef, nodes []nodeRef) snapshot {
 	s := snapshot{ClusterID: str(task.ClusterId), TaskID: str(task.TaskId), TaskType: str(task.TaskType),
 		State: str(task.State), Stage: str(task.CurrentStage), Target: paramString(task.Parameters, "target_version", "next_version", "kubernetes_version")}
 	s.Started, _ = parseAPITime(str(task.Created))
 	s.Phase = phaseOf(s.Stage)
-	s.Pools = scopePools(task, pools, nodes)
+	if p := task.Progress; p != nil {
+		s.Pools = progressPools(p)
+		for _, n := range p.InFlight {
+			if !s.done() {
+				s.InFlight = append(s.InFlight, nodeInFlight{Name: n.Node, Step: string(n.Step)})
+			}
+		}
+		if p.Blocker != nil && !s.done() {
+			s.Blocker = p.Blocker.Message
+		}
+	} else {
+		s.Pools = scopePools(&task.DescribeTaskInfoResponseBody, pools, nodes)
+	}
 	if s.Pools == nil {
 		s.Pools = []poolProgress{} // "pools": [] rather than null in JSON
 	}
-	byID := map[string]*poolProgress{}
-	for i := range s.Pools {
-		byID[s.Pools[i].ID] = &s.Pools[i]
-	}
-	poolOf := map[string]string{}
-	names := make([]string, 0, len(nodes))
-	for _, n := range nodes {
-		poolOf[n.name] = n.poolID
-		names = append(names, n.name)
-	}
-	// Longest names first, so that "node-10" is not taken for "node-1".
-	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	step := map[string]string{}
-	blocked := map[string]string{}
-	upgraded := map[string]bool{}
-	var order []string
-	for _, e := range task.Events {
-		reason, msg := str(e.Reason), str(e.Message)
-		at, _ := parseAPITime(str(e.Timestamp))
-		if reason == "NodePoolUpgradeStart" || reason == "NodePoolUpgraded" {
-			if p := matchPool(s.Pools, msg); p != nil {
-				p.start = cmp.Or(p.start, at)
-				if reason == "NodePoolUpgraded" {
-					p.State = "done"
-				} else if m := upgradingNodes.FindStringSubmatch(msg); m != nil {
-					if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
-						p.Total = n
-					}
-				}
-			}
-			continue
-		}
-		next, ok := nodeStep[reason]
-		if !ok {
-			continue
-		}
-		node := matchNode(names, msg)
-		if node == "" {
-			continue
-		}
-		p := byID[poolOf[node]]
-		if p != nil {
-			p.start = cmp.Or(p.start, at)
-		}
-		if _, seen := step[node]; !seen {
-			order = append(order, node)
-		}
-		step[node] = next
-		delete(blocked, node)
-		if reason == "NodeDrainBlocked" {
-			blocked[node] = msg
-		}
-		if reason == "NodeUpgraded" && !upgraded[node] && p != nil {
-			upgraded[node] = true
-			p.Upgraded++
-			p.last = at
-		}
-	}
-	for _, name := range order {
-		if st := step[name]; st != "" && !s.done() {
-			s.InFlight = append(s.InFlight, nodeInFlight{Name: name, Step: st})
-			if b := blocked[name]; b != "" && s.Blocker == "" {
-				s.Blocker = b
-			}
-		}
-	}
 	finishPools(s.Pools)
-	s.describe(task, status)
+	s.describe(&task.DescribeTaskInfoResponseBody, status)
 	return s
 }
 
-// describe fills the person-readable message, blocker and error.
+// progressPools turns ackup_progress's pools into the watch's.
+func progressPools(p *taskProgress) []poolProgress {
+	out := make([]poolProgress, 0, len(p.Pools))
+	for _, pp := range p.Pools {
+		start, _ := parseAPITime(pp.Started)
+		last, _ := parseAPITime(pp.LastDone)
+		out = append(out, poolProgress{ID: pp.ID, Name: pp.Name, Upgraded: pp.NodesDone, Total: pp.NodesTotal,
+			State: cmp.Or(pp.State, upgrade.PoolWaiting), start: start, last: last})
+	}
+	return out
+}
+
+// describe fills the person-readable message and error.
 func (s *snapshot) describe(task *cs.DescribeTaskInfoResponseBody, status *cs.GetUpgradeStatusResponseBody) {
 	if status != nil && status.UpgradeTask != nil {
 		s.Message = str(status.UpgradeTask.Message)
-		if i := strings.LastIndex(s.Message, "blocked: "); i >= 0 && !s.done() {
-			s.Blocker = s.Message[i+len("blocked: "):]
-		}
 	}
 	if task.Error != nil {
 		s.Error = str(task.Error.Message)
@@ -177,9 +157,9 @@ func (s *snapshot) describe(task *cs.DescribeTaskInfoResponseBody, status *cs.Ge
 	if s.Error == "" && status != nil && s.done() {
 		s.Error = str(status.ErrorMessage)
 	}
-	if s.Error == "" && s.State != "success" && s.done() {
+	if s.Error == "" && s.State != string(upgrade.TaskSuccess) && s.done() {
 		for _, e := range slices.Backward(task.Events) {
-			if str(e.Level) == "Warning" {
+			if str(e.Level) == upgrade.LevelWarning {
 				s.Error = str(e.Message)
 				break
 			}
@@ -216,7 +196,7 @@ func scopePools(task *cs.DescribeTaskInfoResponseBody, pools []poolRef, nodes []
 		if only != "" && p.id != only {
 			continue
 		}
-		pp := poolProgress{ID: p.id, Name: p.name, State: "waiting"}
+		pp := poolProgress{ID: p.id, Name: p.name, State: upgrade.PoolWaiting}
 		for _, n := range nodes {
 			if n.poolID == p.id && (selected == nil || selected[n.name]) {
 				pp.Total++
@@ -237,10 +217,10 @@ func finishPools(pools []poolProgress) {
 	for i := range pools {
 		p := &pools[i]
 		if p.Upgraded >= p.Total {
-			p.State = "done"
+			p.State = upgrade.PoolDone
 		}
-		if p.State != "done" && !p.start.IsZero() {
-			p.State = "upgrading"
+		if p.State != upgrade.PoolDone && !p.start.IsZero() {
+			p.State = upgrade.PoolUpgrading
 		}
 		if p.Upgraded > 0 && !p.start.IsZero() && p.last.After(p.start) {
 			p.PerNode = p.last.Sub(p.start) / time.Duration(p.Upgraded)
@@ -260,8 +240,8 @@ func finishPools(pools []poolProgress) {
 // finished when now is given (zero now gives the estimate as of that
 // moment). It reports false when nothing has been observed yet.
 func (p poolProgress) eta(now time.Time) (time.Duration, bool) {
-	if p.PerNode <= 0 || p.State == "done" {
-		return 0, p.State == "done"
+	if p.PerNode <= 0 || p.State == upgrade.PoolDone {
+		return 0, p.State == upgrade.PoolDone
 	}
 	left := p.PerNode * time.Duration(p.Total-p.Upgraded)
 	if !now.IsZero() && !p.last.IsZero() {
@@ -272,7 +252,7 @@ func (p poolProgress) eta(now time.Time) (time.Duration, bool) {
 
 // current returns the pool being upgraded (else the first still waiting).
 func (s *snapshot) current() *poolProgress {
-	for _, state := range []string{"upgrading", "waiting"} {
+	for _, state := range []string{upgrade.PoolUpgrading, upgrade.PoolWaiting} {
 		for i := range s.Pools {
 			if s.Pools[i].State == state {
 				return &s.Pools[i]
@@ -282,9 +262,17 @@ func (s *snapshot) current() *poolProgress {
 	return nil
 }
 
-// phaseOf names the phase of a stage; ACK's stage names vary, so it goes by
-// the words they contain.
+// phaseOf names the phase of a stage: ackup's stage names, and for
+// other servers the words ACK's stage names contain.
 func phaseOf(stage string) string {
+	switch stage {
+	case upgrade.StagePrecheck:
+		return "precheck"
+	case upgrade.StageControlPlane:
+		return "control-plane"
+	case upgrade.StageNodePools:
+		return "nodes"
+	}
 	l := strings.ToLower(stage)
 	switch {
 	case strings.Contains(l, "precheck"):
@@ -295,32 +283,6 @@ func phaseOf(stage string) string {
 		return "nodes"
 	}
 	return stage
-}
-
-// matchNode returns the node whose name the message mentions ("" if none);
-// names must be sorted longest first.
-func matchNode(names []string, msg string) string {
-	for _, n := range names {
-		if strings.Contains(msg, n) {
-			return n
-		}
-	}
-	return ""
-}
-
-// matchPool returns the pool the message mentions, by id or else by name.
-func matchPool(pools []poolProgress, msg string) *poolProgress {
-	var best *poolProgress
-	for i := range pools {
-		p := &pools[i]
-		if strings.Contains(msg, p.ID) {
-			return p
-		}
-		if strings.Contains(msg, p.Name) && (best == nil || len(p.Name) > len(best.Name)) {
-			best = p
-		}
-	}
-	return best
 }
 
 // paramString returns the first of keys that the task's parameters hold as

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,11 +11,17 @@ import (
 	"github.com/alibabacloud-go/tea/dara"
 )
 
-// taskWith builds a task body with events at the given second offsets.
-func taskWith(typ, state, stage string, params map[string]any, events ...[3]string) *cs.DescribeTaskInfoResponseBody {
-	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	b := &cs.DescribeTaskInfoResponseBody{ClusterId: dara.String("c1"), TaskId: dara.String("T-1"), TaskType: dara.String(typ),
-		State: dara.String(state), CurrentStage: dara.String(stage), Parameters: params, Created: dara.String(t0.Format(time.RFC3339))}
+var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// at is t0 plus sec seconds as ackup_progress spells its times.
+func at(sec int) string { return t0.Add(time.Duration(sec) * time.Second).Format("2006-01-02T15:04:05.000Z07:00") }
+
+// taskWith builds a task body with events at the given second offsets and,
+// when progress is not "", the ackup_progress extension given as JSON.
+func taskWith(typ, state, stage string, params map[string]any, progress string, events ...[3]string) *taskInfo {
+	b := &taskInfo{DescribeTaskInfoResponseBody: cs.DescribeTaskInfoResponseBody{ClusterId: dara.String("c1"), TaskId: dara.String("T-1"),
+		TaskType: dara.String(typ), State: dara.String(state), CurrentStage: dara.String(stage), Parameters: params,
+		Created: dara.String(t0.Format(time.RFC3339))}}
 	for _, e := range events {
 		sec, _ := strconv.Atoi(e[0])
 		level := "Normal"
@@ -23,6 +30,12 @@ func taskWith(typ, state, stage string, params map[string]any, events ...[3]stri
 		}
 		b.Events = append(b.Events, &cs.DescribeTaskInfoResponseBodyEvents{Reason: dara.String(e[1]), Message: dara.String(e[2]), Level: dara.String(level),
 			Timestamp: dara.String(strconv.FormatInt(t0.Add(time.Duration(sec)*time.Second).UnixMilli(), 10))})
+	}
+	if progress != "" {
+		b.Progress = &taskProgress{}
+		if err := json.Unmarshal([]byte(progress), b.Progress); err != nil {
+			panic(err)
+		}
 	}
 	return b
 }
@@ -34,20 +47,16 @@ var (
 
 func TestComputeSnapshotProgress(t *testing.T) {
 	t.Parallel()
-	task := taskWith("cluster_upgrade", "running", "UpgradeNodePools", map[string]any{"target_version": "1.34.1-aliyun.1"},
-		[3]string{"0", "UpgradeStart", "upgrade requested"},
-		[3]string{"10", "NodePoolUpgradeStart", "upgrading 3 nodes of node pool default-nodepool (np-a) to 1.34.1-aliyun.1, 1 at a time"},
-		[3]string{"10", "NodeCordoned", "node n.10 cordoned"},
-		[3]string{"11", "NodeDrainStart", "draining node n.10"},
-		[3]string{"20", "NodeUpgraded", "node n.10 upgraded from 1.33 to 1.34"},
-		[3]string{"21", "NodeUncordoned", "node n.10 uncordoned"},
-		[3]string{"21", "NodeCordoned", "node n.1 cordoned"},
-		[3]string{"30", "NodeUpgraded", "node n.1 upgraded from 1.33 to 1.34"},
-		[3]string{"31", "NodeUncordoned", "node n.1 uncordoned"},
-		[3]string{"31", "NodeDrainStart", "draining node n.11"},
-		[3]string{"32", "NodeDrainBlocked", "pod default/web-0 on node n.11 cannot be evicted"},
-	)
-	s := computeSnapshot(task, nil, testPools, testNodes)
+	// Pool a started at 10s and upgraded its second node at 30s; n.11's
+	// drain is blocked.
+	progress := `{"stage":"UpgradeNodePools","node_pool":"np-a","nodes_total":4,"nodes_done":2,` +
+		`"pools":[{"nodepool_id":"np-a","name":"default-nodepool","nodes_total":3,"nodes_done":2,"state":"upgrading","started":"` + at(10) + `","last_done":"` + at(30) + `"},` +
+		`{"nodepool_id":"np-b","name":"pool-b","nodes_total":1,"nodes_done":0,"state":"waiting","started":"","last_done":""}],` +
+		`"in_flight":[{"node":"n.11","step":"drain"}],` +
+		`"blocker":{"node":"n.11","pod":"default/web-0","pdb":"default/web","message":"pod default/web-0 on node n.11 cannot be evicted"}}`
+	task := taskWith("cluster_upgrade", "running", "UpgradeNodePools", map[string]any{"target_version": "1.34.1-aliyun.1"}, progress,
+		[3]string{"0", "UpgradeStart", "upgrade requested"})
+	s := computeSnapshot(task, nil, nil, nil)
 	if s.Target != "1.34.1-aliyun.1" || s.Phase != "nodes" || s.done() {
 		t.Errorf("snapshot = %+v", s)
 	}
@@ -79,11 +88,19 @@ func TestComputeSnapshotProgress(t *testing.T) {
 		t.Errorf("line =\n %q\nwant\n %q", got, want)
 	}
 
-	// GetUpgradeStatus's message, when it describes the task, names the blocker.
+	// GetUpgradeStatus's message is shown as it is; the blocker is the
+	// field's, whatever the prose says.
 	status := &cs.GetUpgradeStatusResponseBody{UpgradeTask: &cs.GetUpgradeStatusResponseBodyUpgradeTask{
 		Message: dara.String("upgrading node pool default-nodepool: 2 of 4 nodes upgraded; in flight: n.11 (drain); blocked: PDB says no")}}
-	if s := computeSnapshot(task, status, testPools, testNodes); s.Blocker != "PDB says no" {
-		t.Errorf("blocker from status = %q", s.Blocker)
+	if s := computeSnapshot(task, status, nil, nil); s.Blocker != "pod default/web-0 on node n.11 cannot be evicted" || !strings.HasSuffix(s.Message, "PDB says no") {
+		t.Errorf("with the status: blocker %q, message %q", s.Blocker, s.Message)
+	}
+	// Event messages are for people: a blocked-looking event without the
+	// field names no blocker.
+	noBlocker := taskWith("cluster_upgrade", "running", "UpgradeNodePools", nil, `{"pools":[]}`,
+		[3]string{"1", "NodeDrainBlocked", "pod default/web-0 on node n.11 cannot be evicted"})
+	if s := computeSnapshot(noBlocker, nil, testPools, testNodes); s.Blocker != "" || len(s.InFlight) != 0 {
+		t.Errorf("blocker %q and in flight %v read from an event's message", s.Blocker, s.InFlight)
 	}
 }
 
@@ -91,24 +108,26 @@ func TestComputeSnapshotScopes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		task  *cs.DescribeTaskInfoResponseBody
+		task  *taskInfo
 		pools string // "name upgraded/total" joined by ", "
 		line  string
 	}{
-		{"master only", taskWith("cluster_upgrade", "running", "UpgradeControlPlane", map[string]any{"master_only": true, "target_version": "v2"}),
+		{"master only", taskWith("cluster_upgrade", "running", "UpgradeControlPlane", map[string]any{"master_only": true, "target_version": "v2"}, `{"pools":[]}`),
 			"", "upgrading the control plane to v2"},
-		{"node pool upgrade of pool-b", taskWith("nodepool_upgrade", "running", "Precheck", map[string]any{"nodepool_id": "np-b", "target_version": "v2"}),
+		{"node pool upgrade of pool-b, from a server without ackup_progress", taskWith("nodepool_upgrade", "running", "Precheck", map[string]any{"nodepool_id": "np-b", "target_version": "v2"}, ""),
 			"pool-b 0/1", "prechecking the upgrade to v2"},
 		{"node_names narrow the total", taskWith("nodepool_upgrade", "paused", "UpgradeNodePools", map[string]any{"node_names": []any{"n.1", "n.11"}},
-			[3]string{"0", "NodePoolUpgradeStart", "upgrading node pool default-nodepool"}),
+			`{"pools":[{"nodepool_id":"np-a","name":"default-nodepool","nodes_total":2,"nodes_done":0,"state":"upgrading","started":"`+at(0)+`","last_done":""}]}`),
+			"default-nodepool 0/2", "paused: upgrading pool default-nodepool 0/2 nodes"},
+		{"node_names narrow the total without ackup_progress", taskWith("nodepool_upgrade", "paused", "UpgradeNodePools", map[string]any{"node_names": []any{"n.1", "n.11"}}, ""),
 			"default-nodepool 0/2", "paused: upgrading pool default-nodepool 0/2 nodes"},
 		{"success", taskWith("nodepool_upgrade", "success", "UpgradeNodePools", map[string]any{"nodepool_id": "np-b", "target_version": "v2"},
-			[3]string{"0", "NodeUpgraded", "node n.2 upgraded"}, [3]string{"1", "NodePoolUpgraded", "node pool pool-b (np-b) upgraded"}),
+			`{"pools":[{"nodepool_id":"np-b","name":"pool-b","nodes_total":1,"nodes_done":1,"state":"done","started":"`+at(0)+`","last_done":"`+at(1)+`"}]}`),
 			"pool-b 1/1", "upgrade succeeded: node pool pool-b reached v2"},
-		{"failed with the last warning", taskWith("cluster_upgrade", "failed", "UpgradeControlPlane", map[string]any{},
+		{"failed with the last warning", taskWith("cluster_upgrade", "failed", "UpgradeControlPlane", map[string]any{}, "",
 			[3]string{"0", "ControlPlaneUpgradeFailed", "the new kube-apiserver did not pass its health check"}),
 			"default-nodepool 0/3, pool-b 0/1", "upgrade failed: the new kube-apiserver did not pass its health check"},
-		{"canceled", taskWith("cluster_upgrade", "canceled", "UpgradeNodePools", map[string]any{}),
+		{"canceled", taskWith("cluster_upgrade", "canceled", "UpgradeNodePools", map[string]any{}, ""),
 			"default-nodepool 0/3, pool-b 0/1", "upgrade canceled: -"},
 	}
 	for _, tc := range tests {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	cs "github.com/alibabacloud-go/cs-20151215/v7/client"
+	openapiutil "github.com/alibabacloud-go/darabonba-openapi/v2/utils"
 	"github.com/alibabacloud-go/tea/dara"
 	"golang.org/x/term"
 	"sigs.k8s.io/yaml"
@@ -57,9 +58,11 @@ func (c *cli) watch(ctx context.Context, s *session, clusterID, taskID string, o
 	var last snapshot
 	failures := 0
 	err = poll(ctx, o.interval, func() (bool, error) {
-		task, err := s.cs.DescribeTaskInfo(dara.String(taskID))
+		task, err := s.describeTask(ctx, taskID)
 		var nodes []nodeRef
-		if err == nil {
+		if err == nil && task.Progress == nil {
+			// A server without ackup_progress: the pools' sizes come from
+			// the nodes.
 			nodes, err = s.nodes(clusterID)
 		}
 		if err != nil {
@@ -71,7 +74,7 @@ func (c *cli) watch(ctx context.Context, s *session, clusterID, taskID string, o
 		}
 		failures = 0
 		var status *cs.GetUpgradeStatusResponseBody
-		if useStatus && str(task.Body.TaskType) == taskClusterUpgrade {
+		if useStatus && str(task.TaskType) == taskClusterUpgrade {
 			// GetUpgradeStatus is deprecated on ACK; when it is gone the
 			// watch goes on with the task's own events.
 			//lint:ignore SA1019 its upgrade_task.message names what blocks the upgrade
@@ -82,7 +85,7 @@ func (c *cli) watch(ctx context.Context, s *session, clusterID, taskID string, o
 				status = st.Body
 			}
 		}
-		last = computeSnapshot(task.Body, status, pools, nodes)
+		last = computeSnapshot(task, status, pools, nodes)
 		if last.done() {
 			return true, nil
 		}
@@ -100,6 +103,31 @@ func (c *cli) watch(ctx context.Context, s *session, clusterID, taskID string, o
 		return &outcomeError{fmt.Sprintf("task %s ended %s: %s", taskID, last.State, last.Error)}
 	}
 	return nil
+}
+
+// describeTaskParams describes DescribeTaskInfo to the SDK's generic
+// CallApi exactly as the SDK's own DescribeTaskInfo does.
+func describeTaskParams(taskID string) *openapiutil.Params {
+	return &openapiutil.Params{
+		Action: dara.String("DescribeTaskInfo"), Version: dara.String("2015-12-15"), Protocol: dara.String("HTTPS"),
+		Pathname: dara.String("/tasks/" + dara.PercentEncode(taskID)), Method: dara.String("GET"), AuthType: dara.String("AK"),
+		Style: dara.String("ROA"), ReqBodyType: dara.String("json"), BodyType: dara.String("json"),
+	}
+}
+
+// describeTask reads DescribeTaskInfo through the SDK's generic CallApi,
+// signed like the typed call, so that the body keeps ackup_progress, which
+// the SDK's model would drop.
+func (s *session) describeTask(ctx context.Context, taskID string) (*taskInfo, error) {
+	resp, err := s.cs.CallApiWithCtx(ctx, describeTaskParams(taskID), &openapiutil.OpenApiRequest{}, &dara.RuntimeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var t taskInfo
+	if err := dara.Convert(resp["body"], &t); err != nil {
+		return nil, fmt.Errorf("read DescribeTaskInfo's answer: %w", err)
+	}
+	return &t, nil
 }
 
 // maxWatchFailures is how many polls in a row may fail transiently before

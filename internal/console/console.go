@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/ackup/ackup/internal/executor/sim"
+	"github.com/ackup/ackup/internal/upgrade"
 )
 
 //go:embed static
@@ -158,7 +159,29 @@ func load() (map[string]*asset, error) {
 		return nil, err
 	}
 	assets["faults.json"] = newAsset(faults, contentTypes[".json"])
+	assets["domain.js"] = newAsset(domainJS(), contentTypes[".js"])
 	return assets, nil
+}
+
+// domainJS is a module with the domain's names the console reads in API
+// bodies (stages, node steps, pool states, task states), written from
+// package upgrade so that the console and the engine cannot drift.
+func domainJS() []byte {
+	domain := map[string]any{
+		"stages": map[string]string{"precheck": upgrade.StagePrecheck, "controlPlane": upgrade.StageControlPlane,
+			"nodePools": upgrade.StageNodePools, "createCluster": upgrade.StageCreateCluster},
+		"nodeSteps": map[string]upgrade.NodeStep{"cordon": upgrade.NodeCordon, "drain": upgrade.NodeDrain, "upgrade": upgrade.NodeUpgrade,
+			"ready": upgrade.NodeReadying, "uncordon": upgrade.NodeUncordon, "done": upgrade.NodeDone, "skipped": upgrade.NodeSkipped},
+		"poolStates": map[string]string{"waiting": upgrade.PoolWaiting, "upgrading": upgrade.PoolUpgrading, "done": upgrade.PoolDone},
+		"taskStates": map[string]upgrade.TaskState{"running": upgrade.TaskRunning, "paused": upgrade.TaskPaused, "success": upgrade.TaskSuccess,
+			"failed": upgrade.TaskFailed, "canceled": upgrade.TaskCanceled},
+		"taskTypes": map[string]upgrade.TaskType{"clusterUpgrade": upgrade.TaskClusterUpgrade, "nodePoolUpgrade": upgrade.TaskNodePoolUpgrade},
+	}
+	b, err := json.Marshal(domain)
+	if err != nil {
+		panic(err) // only strings
+	}
+	return []byte("// Written by the server from package upgrade: the names the API's bodies use.\nexport const DOMAIN = Object.freeze(" + string(b) + ");\n")
 }
 
 // newAsset prepares a file for serving.

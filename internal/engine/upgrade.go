@@ -149,7 +149,7 @@ func (p *pass) precheck(pl *plan) error {
 		return nil
 	}
 	var failed []string
-	for _, it := range upgrade.Blocking(items, pl.Spec.IgnoreWarningCheck) {
+	for _, it := range upgrade.Blocking(items, pl.Spec.IgnoresWarnings()) {
 		failed = append(failed, fmt.Sprintf("%s (%s)", it.Name, it.Message))
 	}
 	id, finished := p.task.PrecheckID, p.now
@@ -166,7 +166,7 @@ func (p *pass) precheck(pl *plan) error {
 		chk.Items, chk.Finished = items, finished
 		chk.Status, chk.Message = upgrade.CheckSucceeded, fmt.Sprintf("all %d check items passed", len(items))
 		if ignored := len(upgrade.Blocking(items, false)); ignored > 0 {
-			chk.Message = fmt.Sprintf("%d of %d check items passed; %d failed items of level warning were ignored as ignore_warning_check asks", len(items)-ignored, len(items), ignored)
+			chk.Message = fmt.Sprintf("%d of %d check items passed; %d failed items of level warning do not stop this upgrade", len(items)-ignored, len(items), ignored)
 		}
 	}
 	p.emit(upgrade.LevelNormal, upgrade.ReasonPrecheckPassed, "precheck %s passed (%d items)", id, len(items))

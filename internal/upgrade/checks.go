@@ -4,9 +4,10 @@ package upgrade
 const (
 	// CheckLevelError: a failure stops the upgrade.
 	CheckLevelError = "error"
-	// CheckLevelWarning: a failure stops the upgrade unless the request
-	// asked to ignore warnings (UpgradeClusterNodepool's
-	// ignore_warning_check).
+	// CheckLevelWarning: a failure stops a node pool upgrade unless the
+	// request asked to ignore warnings (UpgradeClusterNodepool's
+	// ignore_warning_check); UpgradeCluster has no such parameter, and its
+	// precheck reports warnings without stopping (UpgradeSpec.IgnoresWarnings).
 	CheckLevelWarning = "warning"
 	// CheckLevelInfo: never stops anything.
 	CheckLevelInfo = "info"
@@ -47,3 +48,10 @@ func Blocking(items []CheckItem, ignoreWarnings bool) []CheckItem {
 	}
 	return out
 }
+
+// IgnoresWarnings reports whether failed warning-level precheck items let
+// the upgrade go on: when a node pool upgrade asked so with
+// ignore_warning_check, and always for UpgradeCluster, whose API has no way
+// to ask (a warning that could never be overridden would make the cluster
+// unupgradable).
+func (s UpgradeSpec) IgnoresWarnings() bool { return s.IgnoreWarningCheck || !s.SkipControlPlane }

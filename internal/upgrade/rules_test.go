@@ -166,3 +166,19 @@ func TestCheckItemBlocks(t *testing.T) {
 		t.Errorf("Blocking = %+v", got)
 	}
 }
+
+func TestIgnoresWarnings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		spec UpgradeSpec
+		want bool
+	}{
+		{UpgradeSpec{}, true}, // UpgradeCluster cannot ask
+		{UpgradeSpec{SkipControlPlane: true}, false},
+		{UpgradeSpec{SkipControlPlane: true, IgnoreWarningCheck: true}, true},
+	} {
+		if got := tc.spec.IgnoresWarnings(); got != tc.want {
+			t.Errorf("%+v: %v, want %v", tc.spec, got, tc.want)
+		}
+	}
+}

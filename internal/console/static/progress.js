@@ -3,38 +3,38 @@
 // the same public operations any client has (DescribeClusterTasks,
 // DescribeTaskInfo, DescribeClusterNodes).
 //
-// ACK's DescribeClusterNodes carries no kubelet version and no cordon
-// flag. When a server adds them (kubelet_version, unschedulable,
-// upgrading) they are used as they are; otherwise they are followed from
-// the upgrade task's events, whose reasons (NodeCordoned, NodeUpgraded,
-// NodeUncordoned, ...) name each step of each node.
+// ackup's DescribeTaskInfo carries the extension ackup_progress (counts,
+// each started node's step, the blocker) and its DescribeClusterNodes
+// kubelet_version, unschedulable and upgrading: the console reads those
+// fields and never the events' messages, which are for people. From a
+// server without them it shows the task's state and the nodes as listed.
 
 import { call } from './api.js';
+import { DOMAIN } from './domain.js';
 
-const UPGRADE_TYPES = new Set(['cluster_upgrade', 'nodepool_upgrade']);
+const UPGRADE_TYPES = new Set(Object.values(DOMAIN.taskTypes));
 
 export const STAGE_NAMES = {
-  Precheck: 'Precheck',
-  UpgradeControlPlane: 'Control plane',
-  UpgradeNodePools: 'Node pools',
-  CreateCluster: 'Creating',
+  [DOMAIN.stages.precheck]: 'Precheck',
+  [DOMAIN.stages.controlPlane]: 'Control plane',
+  [DOMAIN.stages.nodePools]: 'Node pools',
+  [DOMAIN.stages.createCluster]: 'Creating',
 };
 
 export function stageName(stage) {
   return STAGE_NAMES[stage] || stage || '';
 }
 
-// Per-node effects of the engine's event reasons.
-const NODE_EVENTS = {
-  NodeCordoned: { cordoned: true, upgrading: true, step: 'cordoned' },
-  NodeDrainStart: { step: 'draining' },
-  NodeDrainBlocked: { step: 'drain blocked' },
-  NodeDrained: { step: 'drained', blocker: '' },
-  NodeUpgradeStart: { step: 'upgrading', ready: false },
-  NodeUpgraded: { step: 'upgraded' },
-  NodeReady: { step: 'ready', ready: true, blocker: '' },
-  NodeUncordoned: { cordoned: false, upgrading: false, step: 'done', blocker: '' },
-  NodeSkipped: { cordoned: false, upgrading: false, step: 'skipped' },
+// How each node step reads, and what it says of the node's flags.
+const STEPS = DOMAIN.nodeSteps;
+const NODE_STEPS = {
+  [STEPS.cordon]: { cordoned: true, upgrading: true, step: 'cordoning' },
+  [STEPS.drain]: { cordoned: true, upgrading: true, step: 'draining' },
+  [STEPS.upgrade]: { cordoned: true, upgrading: true, step: 'upgrading' },
+  [STEPS.ready]: { cordoned: true, upgrading: true, step: 'waiting for Ready' },
+  [STEPS.uncordon]: { cordoned: true, upgrading: true, step: 'uncordoning' },
+  [STEPS.done]: { cordoned: false, upgrading: false, step: 'done' },
+  [STEPS.skipped]: { cordoned: false, upgrading: false, step: 'skipped' },
 };
 
 // ackTime parses ACK's times: RFC 3339, "2006-01-02 15:04:05" (UTC) or
@@ -44,19 +44,6 @@ export function ackTime(v) {
   if (/^\d+$/.test(v)) return new Date(Number(v));
   const d = new Date(/^\d{4}-\d\d-\d\d \d/.test(v) ? v.replace(' ', 'T') + 'Z' : v);
   return Number.isNaN(d.getTime()) ? null : d;
-}
-
-// nodeIn finds which of the named nodes a message is about.
-function nodeIn(message, names) {
-  let best = null;
-  for (const name of names) {
-    const i = message.indexOf(name);
-    if (i < 0) continue;
-    const after = message.slice(i + name.length, i + name.length + 2);
-    if (/^([0-9A-Za-z-]|\.\d)/.test(after)) continue; // a longer name
-    if (!best || name.length > best.length) best = name;
-  }
-  return best;
 }
 
 // latestUpgradeTask answers the cluster's running or paused upgrade task,
@@ -86,69 +73,57 @@ export function describe(cluster, task, rawNodes, now = new Date()) {
   const isUpgrade = task && UPGRADE_TYPES.has(task.task_type);
   const params = (task && task.parameters) || {};
   const target = isUpgrade ? params.target_version || params.next_version || params.kubernetes_version || '' : '';
-  const events = [...((task && task.events) || [])].sort((a, b) => Number(a.timestamp) - Number(b.timestamp));
-
-  // Baseline node version: the control plane's version before this task.
-  let baseline = cluster.current_version;
-  for (const e of events) {
-    const m = e.reason === 'ControlPlaneUpgradeStart' && /from (\S+) to/.exec(e.message);
-    if (m) baseline = m[1];
-  }
-  if (isUpgrade && task.state === 'success' && !params.master_only) baseline = target;
-
-  const names = rawNodes.map((n) => n.node_name);
-  const byName = new Map(rawNodes.map((n) => [n.node_name, {
-    name: n.node_name,
-    pool: n.nodepool_id,
-    ip: (n.ip_address || [])[0] || '',
-    ready: n.node_status === 'Ready',
-    status: n.node_status,
-    version: n.kubelet_version || baseline,
-    cordoned: n.unschedulable ?? false,
-    upgrading: n.upgrading ?? false,
-    step: '',
-    blocker: '',
-    touched: false,
-  }]));
-  const hasFlags = rawNodes.some((n) => 'unschedulable' in n);
-  let firstNodeEvent = null;
-  let lastBlocker = null;
-  if (isUpgrade) {
-    for (const e of events) {
-      const fx = NODE_EVENTS[e.reason];
-      if (!fx) continue;
-      const node = byName.get(nodeIn(e.message, names));
-      if (!node) continue;
-      firstNodeEvent ??= ackTime(e.timestamp);
-      node.touched = true;
-      node.step = fx.step;
-      if (!hasFlags) {
-        if ('cordoned' in fx) node.cordoned = fx.cordoned;
-        if ('upgrading' in fx) node.upgrading = fx.upgrading;
-      }
-      if ('blocker' in fx) node.blocker = fx.blocker;
-      if (e.reason === 'NodeDrainBlocked') { node.blocker = e.message; lastBlocker = node; }
-      const m = e.reason === 'NodeUpgraded' && / to (\S+)$/.exec(e.message);
-      if (m && !rawNodes[0]?.kubelet_version) node.version = m[1];
-    }
-  }
-  const nodes = [...byName.values()];
-  const scope = isUpgrade && params.nodepool_id ? nodes.filter((n) => n.pool === params.nodepool_id) : nodes;
-  const total = isUpgrade && params.master_only ? 0 : scope.length;
-  const upgraded = target ? scope.filter((n) => n.version === target && !n.upgrading).length : 0;
-
+  const progress = (isUpgrade && task.ackup_progress) || null;
   const state = task ? task.state : '';
-  const active = state === 'running' || state === 'paused';
+  const active = state === DOMAIN.taskStates.running || state === DOMAIN.taskStates.paused;
+  const steps = new Map(((progress && progress.nodes) || []).map((n) => [n.node, n.step]));
+  const blocked = active && progress && progress.blocker ? progress.blocker : null;
+  const succeeded = isUpgrade && state === DOMAIN.taskStates.success && !params.master_only;
+
+  const nodes = rawNodes.map((n) => {
+    const step = steps.get(n.node_name) || '';
+    const fx = NODE_STEPS[step] || {};
+    const node = {
+      name: n.node_name,
+      pool: n.nodepool_id,
+      ip: (n.ip_address || [])[0] || '',
+      ready: n.node_status === 'Ready',
+      status: n.node_status,
+      version: n.kubelet_version || (step === STEPS.done || succeeded ? target : cluster.current_version),
+      cordoned: n.unschedulable ?? fx.cordoned ?? false,
+      upgrading: n.upgrading ?? fx.upgrading ?? false,
+      step: fx.step || '',
+      blocker: '',
+      touched: steps.has(n.node_name),
+    };
+    if (blocked && blocked.node === node.name) {
+      node.step = 'drain blocked';
+      node.blocker = blocked.message;
+    }
+    return node;
+  });
+  let total = 0;
+  let upgraded = 0;
+  if (progress) {
+    total = progress.nodes_total;
+    upgraded = progress.nodes_done;
+  } else if (isUpgrade && !params.master_only) {
+    const scope = params.nodepool_id ? nodes.filter((n) => n.pool === params.nodepool_id) : nodes;
+    total = scope.length;
+    upgraded = target ? scope.filter((n) => n.version === target && !n.upgrading).length : 0;
+  }
+
   let eta = null;
-  if (isUpgrade && state === 'running' && upgraded > 0 && upgraded < total && firstNodeEvent) {
-    const perNode = (now - firstNodeEvent) / 1000 / upgraded;
+  const starts = ((progress && progress.pools) || []).map((p) => ackTime(p.started)).filter(Boolean);
+  if (isUpgrade && state === DOMAIN.taskStates.running && upgraded > 0 && upgraded < total && starts.length) {
+    const first = Math.min(...starts.map((d) => d.getTime()));
+    const perNode = (now - first) / 1000 / upgraded;
     eta = perNode * (total - upgraded);
   }
-  let blocker = '';
-  if (active && lastBlocker && lastBlocker.blocker) blocker = lastBlocker.blocker;
   return {
-    task, isUpgrade, target, state, active, nodes, upgraded, total, eta, blocker,
+    task, isUpgrade, target, state, active, nodes, upgraded, total, eta,
+    blocker: blocked ? blocked.message : '',
     stage: task ? task.current_stage : '',
-    fraction: state === 'success' ? 1 : total ? upgraded / total : 0,
+    fraction: state === DOMAIN.taskStates.success ? 1 : total ? upgraded / total : 0,
   };
 }
