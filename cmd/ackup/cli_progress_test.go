@@ -14,7 +14,9 @@ import (
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
 // at is t0 plus sec seconds as ackup_progress spells its times.
-func at(sec int) string { return t0.Add(time.Duration(sec) * time.Second).Format("2006-01-02T15:04:05.000Z07:00") }
+func at(sec int) string {
+	return t0.Add(time.Duration(sec) * time.Second).Format("2006-01-02T15:04:05.000Z07:00")
+}
 
 // taskWith builds a task body with events at the given second offsets and,
 // when progress is not "", the ackup_progress extension given as JSON.
