@@ -178,3 +178,53 @@ func TestNodePoolMaxParallelismTen(t *testing.T) {
 		t.Fatalf("max_parallelism 10: %s", done.String())
 	}
 }
+
+// describeTaskRaw reads DescribeTaskInfo through the SDK's CallApi, keeping
+// the ackup_progress extension that the SDK's model drops.
+func describeTaskRaw(t *testing.T, c *cs.Client, task string) map[string]any {
+	t.Helper()
+	params := &openapiutil.Params{
+		Action: dara.String("DescribeTaskInfo"), Version: dara.String("2015-12-15"), Protocol: dara.String("HTTPS"),
+		Pathname: dara.String("/tasks/" + dara.PercentEncode(task)), Method: dara.String("GET"), AuthType: dara.String("AK"),
+		Style: dara.String("ROA"), ReqBodyType: dara.String("json"), BodyType: dara.String("json"),
+	}
+	resp, err := c.CallApi(params, &openapiutil.OpenApiRequest{}, &dara.RuntimeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := resp["body"].(map[string]any)
+	return b
+}
+
+// TestDescribeTaskInfoProgress watches ackup_progress during an upgrade
+// whose second node's drain is held by a PodDisruptionBudget: the blocker
+// names the node, pod and budget as fields, and the counts end complete.
+func TestDescribeTaskInfoProgress(t *testing.T) {
+	e := start(t, withSpeed(200))
+	c := e.acs3
+	cluster := e.createCluster(t, c, "1.32.7-aliyun.1", map[string]string{"ackup.sim/drain-blocked": "2", "ackup.sim/drain-blocked-seconds": "300"}, 2)
+	up, err := c.UpgradeCluster(dara.String(cluster), &cs.UpgradeClusterRequest{NextVersion: dara.String("1.33.3-aliyun.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := dara.StringValue(up.Body.TaskId)
+	var blocker map[string]any
+	eventually(t, 60*time.Second, "the drain blocker in ackup_progress", func() error {
+		p, _ := describeTaskRaw(t, c, task)["ackup_progress"].(map[string]any)
+		if p == nil {
+			return fmt.Errorf("no ackup_progress")
+		}
+		if blocker, _ = p["blocker"].(map[string]any); blocker == nil {
+			return fmt.Errorf("no blocker in %v", p)
+		}
+		return nil
+	})
+	if blocker["pod"] != "default/web-0" || blocker["pdb"] != "default/web" || !strings.HasSuffix(fmt.Sprint(blocker["node"]), ".192.168.0.11") {
+		t.Fatalf("blocker %v", blocker)
+	}
+	waitTask(t, c, task)
+	p, _ := describeTaskRaw(t, c, task)["ackup_progress"].(map[string]any)
+	if fmt.Sprint(p["nodes_total"]) != "2" || fmt.Sprint(p["nodes_done"]) != "2" || p["blocker"] != nil || fmt.Sprint(p["in_flight"]) != "[]" {
+		t.Fatalf("ackup_progress at the end: %v", p)
+	}
+}
