@@ -54,6 +54,12 @@ type Env struct {
 	// BreakNode makes a node NotReady (or otherwise makes the executor's
 	// NodeReady check fail for it), changing env as needed. Required.
 	BreakNode func(t *testing.T, env *Env, node string)
+	// BlockDrain makes the drain of a node block on a pod protected by a
+	// PodDisruptionBudget that allows no disruption, changing env as
+	// needed, and returns the pod and the budget as "namespace/name". Nil
+	// where the implementation cannot arrange it; the suite then skips
+	// the check.
+	BlockDrain func(t *testing.T, env *Env, node string) (pod, pdb string)
 }
 
 // start is the step clock's origin.
@@ -63,6 +69,7 @@ var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 func Run(t *testing.T, h Harness) {
 	t.Run("CordonUncordonIdempotent", func(t *testing.T) { testCordon(t, h) })
 	t.Run("DrainCompletes", func(t *testing.T) { testDrain(t, h) })
+	t.Run("DrainBlockedNamesPodAndBudget", func(t *testing.T) { testDrainBlocked(t, h) })
 	t.Run("NodeUpgradeReachesTarget", func(t *testing.T) { testNodeUpgrade(t, h) })
 	t.Run("ControlPlaneUpgrade", func(t *testing.T) { testControlPlane(t, h) })
 	t.Run("PrecheckHealthyAndRepeatable", func(t *testing.T) { testPrecheck(t, h) })
@@ -148,6 +155,30 @@ func testDrain(t *testing.T, h Harness) {
 	r, err := env.Executor.NodeDrain(ctx(t), c.step(env, started), n)
 	if err != nil || !r.Done {
 		t.Fatalf("NodeDrain after Done = %+v, %v; want Done again", r, err)
+	}
+}
+
+// testDrainBlocked checks that a blocked drain says what blocks it, in
+// words and as the pod and budget the engine reports as fields.
+func testDrainBlocked(t *testing.T, h Harness) {
+	env := h.New(t, 1)
+	if env.BlockDrain == nil {
+		t.Skip("the implementation cannot block a drain on demand")
+	}
+	c := &clock{now: start}
+	n := env.Nodes[0]
+	pod, pdb := env.BlockDrain(t, env, n.Name)
+	if err := env.Executor.NodeCordon(ctx(t), c.step(env, c.now), n); err != nil {
+		t.Fatalf("NodeCordon: %v", err)
+	}
+	r, err := env.Executor.NodeDrain(ctx(t), c.step(env, c.now), n)
+	switch {
+	case err != nil:
+		t.Fatalf("NodeDrain: %v", err)
+	case r.Done:
+		t.Fatal("NodeDrain is done although a PodDisruptionBudget allows no disruption")
+	case r.Blocker == "" || r.BlockedPod != pod || r.BlockingPDB != pdb:
+		t.Fatalf("blocked drain = %+v; want a blocker naming pod %s and budget %s", r, pod, pdb)
 	}
 }
 

@@ -72,6 +72,9 @@ func TestRolloutHeldByPDB(t *testing.T) {
 			if miss := lacks(r.Blocker, "node "+n.Name, "pod "+ns+"/db-0", "PodDisruptionBudget "+ns+"/db", "allows 0 disruptions"); len(miss) > 0 {
 				t.Fatalf("blocker %q lacks %v", r.Blocker, miss)
 			}
+			if r.BlockedPod != ns+"/db-0" || r.BlockingPDB != ns+"/db" {
+				t.Fatalf("blocked pod %q and budget %q, want %s/db-0 and %s/db", r.BlockedPod, r.BlockingPDB, ns, ns)
+			}
 			if err := kubetest.SetPDBAllowed(ctx, c, ns, "db", 1); err != nil {
 				t.Fatal(err)
 			}

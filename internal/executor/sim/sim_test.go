@@ -29,6 +29,10 @@ func TestConformance(t *testing.T) {
 		env.BreakNode = func(_ *testing.T, env *executortest.Env, _ string) {
 			env.Cluster.Tags = append(env.Cluster.Tags, upgrade.Tag{Key: sim.TagPrecheckFail, Value: "NodeReady"})
 		}
+		env.BlockDrain = func(_ *testing.T, env *executortest.Env, node string) (string, string) {
+			env.Cluster.Tags = append(env.Cluster.Tags, upgrade.Tag{Key: sim.TagDrainBlocked, Value: node})
+			return "default/web-0", "default/web"
+		}
 		env.Deadline = time.Minute
 		return env
 	}})
