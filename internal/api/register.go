@@ -20,7 +20,7 @@ func registerClusterOp() Operation {
 			"by its kubeconfig, which ackup uses to read and upgrade it. The kubeconfig is sealed with the server key and never " +
 			"logged or returned. Answers the cluster id and the id of its finished cluster_create task.",
 		Params: []Param{
-			required(bodyP("name", "string", "1 to 63 letters, digits or hyphens, not starting with a hyphen.")),
+			required(bodyP("name", "string", upgrade.ClusterNameRule+".")),
 			bodyP("region_id", "string", "The region id (default cn-hangzhou)."),
 			bodyP("tags", "array", "Tags: objects {key, value}."),
 			required(bodyP("kubeconfig", "string", "The cluster's kubeconfig (YAML or JSON) as a string; its current context is used.")),

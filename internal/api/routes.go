@@ -95,7 +95,7 @@ func Operations() []Operation {
 		{Name: "CreateCluster", Method: http.MethodPost, Path: "/clusters", BodyType: "json", RequestIDKey: "request_id",
 			Doc: "Creates a cluster; answers its id and the id of the cluster_create task.",
 			Params: []Param{
-				required(bodyP("name", "string", "1 to 63 letters, digits or hyphens, not starting with a hyphen.")),
+				required(bodyP("name", "string", upgrade.ClusterNameRule+".")),
 				required(bodyP("region_id", "string", "The region id.")),
 				enum(bodyP("cluster_type", "string", "The cluster type."), clusterTypes...),
 				enum(bodyP("cluster_spec", "string", "The managed cluster edition."), upgrade.ClusterSpecs()...),

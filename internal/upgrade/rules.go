@@ -85,8 +85,11 @@ const (
 	BatchIntervalMax = 120
 )
 
-// clusterName is ACK's rule for a cluster's name: 1 to 63 letters, digits
-// or hyphens, not starting with a hyphen.
+// ClusterNameRule says in words what clusterName checks, for messages and
+// the route table's documentation.
+const ClusterNameRule = "1 to 63 letters, digits or hyphens, not starting with a hyphen"
+
+// clusterName is ACK's rule for a cluster's name.
 var clusterName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,62}$`)
 
 // ValidateClusterName checks a cluster's name (CreateCluster and
@@ -96,7 +99,7 @@ func ValidateClusterName(name string) error {
 	case name == "":
 		return Missingf("name is required")
 	case !clusterName.MatchString(name):
-		return Invalidf("name %q is not allowed: 1 to 63 letters, digits or hyphens, not starting with a hyphen", name)
+		return Invalidf("name %q is not allowed: %s", name, ClusterNameRule)
 	}
 	return nil
 }
