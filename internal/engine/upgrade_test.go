@@ -323,6 +323,17 @@ func TestIllegalTransitionsChangeNothing(t *testing.T) {
 	}
 	_, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{})
 	mustErrKind(t, err, upgrade.KindMissing)
+	// The service applies the domain's rules itself, for callers that do
+	// not come through the API.
+	_, err = f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to, MaxParallelism: new(0)})
+	mustErrKind(t, err, upgrade.KindInvalid)
+	pools, _ := f.svc.ListNodePools(f.ctx, f.acct, cid, "")
+	for _, p := range []service.NodePoolUpgradeParams{{MaxParallelism: new(11)}, {BatchInterval: new(3)}, {PausePolicy: "Sometimes"}} {
+		_, err = f.svc.UpgradeNodePool(f.ctx, f.acct, cid, pools[0].ID, p)
+		if mustErrKind(t, err, upgrade.KindInvalid); !strings.Contains(err.Error(), "rolling_policy.") {
+			t.Errorf("%+v refused for another reason: %v", p, err)
+		}
+	}
 	mustErrKind(t, f.svc.PauseClusterUpgrade(f.ctx, f.acct, cid), upgrade.KindNotFound)
 	if after := f.cluster(cid); after.State != before.State || after.CurrentVersion != before.CurrentVersion || !after.Updated.Equal(before.Updated) {
 		t.Fatalf("cluster changed: %+v -> %+v", before, after)
