@@ -16,6 +16,8 @@ import (
 	"github.com/alibabacloud-go/tea/dara"
 	"golang.org/x/term"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ackup/ackup/internal/upgrade"
 )
 
 // watchOptions are the flags of every command that can follow an upgrade.
@@ -96,10 +98,10 @@ func (c *cli) watch(ctx context.Context, s *session, clusterID, taskID string, o
 	if err != nil {
 		return err
 	}
-	if last.State == "failed" {
+	if last.State == string(upgrade.TaskFailed) {
 		return &outcomeError{fmt.Sprintf("task %s ended %s: %s\nRetry with: %s", taskID, last.State, last.Error, retryCommand(last.TaskType, clusterID, taskID))}
 	}
-	if last.State != "success" {
+	if last.State != string(upgrade.TaskSuccess) {
 		return &outcomeError{fmt.Sprintf("task %s ended %s: %s", taskID, last.State, last.Error)}
 	}
 	return nil
@@ -212,16 +214,16 @@ func (s *snapshot) line(now time.Time) string {
 	if target == "" {
 		target = "the target version"
 	}
-	switch s.State {
-	case "success":
+	switch upgrade.TaskState(s.State) {
+	case upgrade.TaskSuccess:
 		return fmt.Sprintf("upgrade succeeded: %s reached %s", s.subject(), target)
-	case "failed", "fail":
+	case upgrade.TaskFailed, "fail": // ACK's docs spell failure both ways
 		return "upgrade failed: " + cmpOrDash(s.Error)
-	case "canceled":
+	case upgrade.TaskCanceled:
 		return "upgrade canceled: " + cmpOrDash(s.Error)
 	}
 	var b strings.Builder
-	if s.State == "paused" {
+	if s.State == string(upgrade.TaskPaused) {
 		b.WriteString("paused: ")
 	}
 	switch s.Phase {
