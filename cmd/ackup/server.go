@@ -18,7 +18,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address the API listens on")
 	db := fs.String("db", "ackup.db", "SQLite database file, or a postgres:// URL")
-	keyFile := fs.String("key-file", "", "server key file that seals secrets (default: <db>.key for SQLite, ackup.key for PostgreSQL)")
+	keyFile := fs.String("key-file", "", "server key file that seals secrets (default: <db>.key for SQLite, ackup.key for PostgreSQL; or set "+server.KeyEnv+")")
 	simSpeed := fs.Float64("sim-speed", 1, "simulated seconds per real second for simulated clusters")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	lease := fs.Duration("lease", 15*time.Second, "how long a replica holds a task between passes before another may take it over")
@@ -51,8 +51,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	logger := slog.New(h)
+	key, err := serverKeyFromEnv(*keyFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "ackup server: %v\n", err)
+		return 2
+	}
 	srv, err := server.Open(ctx, server.Config{
-		Addr: *addr, DB: *db, KeyFile: *keyFile, SimSpeed: *simSpeed, Lease: *lease, RateLimit: *rateLimit, EngineOwner: *engineOwner,
+		Addr: *addr, DB: *db, KeyFile: *keyFile, Key: key, SimSpeed: *simSpeed, Lease: *lease, RateLimit: *rateLimit, EngineOwner: *engineOwner,
 		TLSAddr: *tlsAddr, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, TLSSANs: tlsSANs,
 		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
 		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
@@ -78,7 +83,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		defer prof.Close()
 		logger.Info("serving profiles", "addr", prof.Addr())
 	}
-	logger.Info("ackup serving", "addr", srv.Addr(), "db", *db, "sim_speed", *simSpeed)
+	logger.Info("ackup serving", "addr", srv.Addr(), "db", server.RedactDB(*db), "sim_speed", *simSpeed)
 	if srv.TLSAddr() != "" {
 		logger.Info("ackup serving HTTPS", "addr", srv.TLSAddr(), "ca", srv.CAFile())
 	}

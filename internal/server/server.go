@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 	"github.com/ackup/ackup/internal/executor/kube"
 	"github.com/ackup/ackup/internal/executor/sim"
 	"github.com/ackup/ackup/internal/metrics"
-	"github.com/ackup/ackup/internal/secret"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/sign"
 	"github.com/ackup/ackup/internal/store"
@@ -42,8 +40,12 @@ type Config struct {
 	DB string
 	// KeyFile holds the server key that seals secrets (default: the SQLite
 	// file's path plus ".key", or ackup.key in the working directory for
-	// PostgreSQL; every replica must share it).
+	// PostgreSQL; every replica must share it). A missing file is
+	// generated only for a database that holds no secret yet.
 	KeyFile string
+	// Key, when set, is the server key itself (cmd/ackup reads it from
+	// ACKUP_SERVER_KEY) and KeyFile is not read.
+	Key []byte
 	// SimSpeed is simulated seconds per real second (default 1).
 	SimSpeed float64
 	// AccessKeyID and AccessKeySecret, when both set, are registered as an
@@ -203,14 +205,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			s.Store.Close()
 		}
 	}()
-	key, _, err := secret.LoadOrCreateKey(filepath.Clean(cfg.KeyFile))
-	if err != nil {
-		return nil, err
-	}
 	if err := s.loadTLS(); err != nil {
 		return nil, err
 	}
-	box, err := secret.NewBox(key)
+	box, err := loadServerKey(ctx, s.Store, cfg, true)
 	if err != nil {
 		return nil, err
 	}

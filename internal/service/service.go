@@ -32,7 +32,7 @@ type Config struct {
 	// Wake, when set, nudges the engine to look at a task now.
 	Wake func(taskID string)
 	// KeyCacheTTL bounds how long a resolved AccessKey is trusted without
-	// re-reading the store (default 5s).
+	// re-reading the store (default DefaultKeyCacheTTL).
 	KeyCacheTTL time.Duration
 	// Snapshot reads a live cluster through a kubeconfig (kube.Snapshot);
 	// RegisterExternal needs it.
@@ -78,7 +78,7 @@ func New(cfg Config) (*Service, error) {
 		s.wake = func(string) {}
 	}
 	if s.keyTTL <= 0 {
-		s.keyTTL = 5 * time.Second
+		s.keyTTL = DefaultKeyCacheTTL
 	}
 	if s.log == nil {
 		s.log = slog.Default()
