@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -51,8 +52,19 @@ func runKey(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ackup key: unknown command %q\n\n%s\n", sub, keyUsage)
 		return 2
 	}
+	// The id of disable and enable may come before the flags or after.
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if id == "" && fs.NArg() > 0 {
+		id = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil { // flags after the id
+			return 2
+		}
 	}
 	key, err := serverKeyFromEnv(*keyFile)
 	if err != nil {
@@ -65,12 +77,13 @@ func runKey(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "Every secret is now sealed with the key in %s. Start every replica with --key-file %s.\n", *newKeyFile, *newKeyFile)
 		})
 	}
-	wantArgs := 0
-	if sub == "disable" || sub == "enable" {
-		wantArgs = 1 // the key's id
-	}
-	if fs.NArg() != wantArgs {
-		fmt.Fprintf(stderr, "ackup key %s: unexpected arguments %q\n", sub, fs.Args())
+	needsID := sub == "disable" || sub == "enable"
+	if fs.NArg() > 0 || needsID != (id != "") {
+		want := "no arguments"
+		if needsID {
+			want = "one AccessKey id"
+		}
+		fmt.Fprintf(stderr, "ackup key %s: want %s\n", sub, want)
 		return 2
 	}
 	admin, err := server.OpenKeyAdmin(ctx, cfg)
@@ -99,7 +112,6 @@ func runKey(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			w.Flush()
 		})
 	default: // disable, enable
-		id := fs.Arg(0)
 		return keyExit(stderr, sub, admin.SetActive(ctx, id, sub == "enable"), func() {
 			fmt.Fprintf(stdout, "AccessKey %s %sd; every server sees it within a second.\n", id, sub)
 		})
