@@ -121,11 +121,13 @@ func (p *pass) advanceBatch(pl *plan) error {
 				if prog.Step == nodeDone || prog.Step == "" {
 					continue
 				}
+				p.e.cfg.Logger.Warn("node step", "task_id", p.task.ID, "node", name, "step", prog.Step, "err", err)
+				p.after(time.Second)
 			} else if errors.Is(err, executor.ErrStepFailed) {
 				return p.fail(failCode(prog.Step), err.Error())
+			} else {
+				p.transient(fmt.Sprintf("node %s step %s", name, prog.Step), err)
 			}
-			p.e.cfg.Logger.Warn("node step", "task_id", p.task.ID, "node", name, "step", prog.Step, "err", err)
-			p.after(time.Second)
 		}
 		if prog.Step != nodeDone {
 			still = append(still, name)

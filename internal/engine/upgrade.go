@@ -145,8 +145,7 @@ func (p *pass) precheck(pl *plan) error {
 		if errors.Is(err, executor.ErrStepFailed) {
 			return p.fail("PrecheckFailed", err.Error())
 		}
-		p.e.cfg.Logger.Warn("precheck", "task_id", p.task.ID, "err", err)
-		p.after(time.Second)
+		p.transient("precheck", err)
 		return nil
 	}
 	if !r.Done {
@@ -205,8 +204,7 @@ func (p *pass) controlPlane(pl *plan) error {
 		return p.fail("ControlPlaneUpgradeFailed", err.Error())
 	}
 	if err != nil {
-		p.e.cfg.Logger.Warn("control plane step", "task_id", p.task.ID, "err", err)
-		p.after(time.Second)
+		p.transient("control plane step", err)
 		return nil
 	}
 	if !r.Done {
