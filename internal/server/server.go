@@ -117,7 +117,8 @@ type Server struct {
 	// nonces is the replay cache on SQLite, flushed at Shutdown; nil on
 	// PostgreSQL, where every nonce is written through.
 	nonces  *sign.PersistentNonces
-	notify  *notifier // wake-ups between replicas; nil unless on PostgreSQL
+	notify  *notifier  // wake-ups between replicas; nil unless on PostgreSQL
+	ready   *readiness // answers /readyz
 	http    *http.Server
 	ln      net.Listener
 	tls     *tls.Config  // nil unless TLSAddr is set
@@ -233,12 +234,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.registerKey(ctx); err != nil {
 		return nil, err
 	}
+	s.ready = &readiness{st: s.Store, owner: s.Engine.Owner(), now: time.Now}
 	verifier := &sign.Verifier{Keys: keys{s.Service}, Nonces: nonces, RequireContentMD5: cfg.RequireContentMD5}
 	apiHandler, err := api.New(api.Config{
 		Backend:       s.Service,
 		Authenticate:  authenticate(verifier, s.Service, newKeyLimiter(cfg.RateLimit)),
 		Logger:        cfg.Logger,
-		Ready:         s.Store.Ping,
+		Ready:         s.ready.check,
 		Observe:       s.Metrics.ObserveRequest,
 		AuthFailed:    s.Metrics.AuthFailed,
 		Metrics:       s.Metrics.Handler(),
