@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ackup/ackup/internal/server"
+	"github.com/ackup/ackup/internal/service"
 )
 
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -27,6 +28,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	requireMD5 := fs.Bool("require-content-md5", false, "refuse legacy-signed (ROA) writes that carry a body without Content-MD5 (IncompleteSignature)")
 	maxNonces := fs.Int("max-nonces", 4_000_000, "signature nonces held in memory on SQLite; past it new requests get Throttling until old ones expire")
 	bodyTimeout := fs.Duration("body-read-timeout", 30*time.Second, "how long a client has to send a request body")
+	maxClusters := fs.Int("max-clusters-per-account", service.DefaultMaxClusters, "live clusters one account may have before CreateCluster answers QuotaExceeded.Cluster")
 	pprofAddr := fs.String("pprof-addr", "", "admin address serving Go profiles at /debug/pprof/, never on the API address (default: off)")
 	tlsAddr := fs.String("tls-addr", "", "address of a second listener serving the same API over HTTPS (default: off)")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate for --tls-addr, with --tls-key (default: one signed by a local CA kept beside the key file)")
@@ -34,6 +36,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var tlsSANs sanList
 	fs.Var(&tlsSANs, "tls-san", "extra name or IP address of the generated certificate (repeatable or comma-separated)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *maxClusters < 1 {
+		fmt.Fprintln(stderr, "ackup server: --max-clusters-per-account must be at least 1")
 		return 2
 	}
 	if *simSpeed <= 0 {
@@ -57,7 +63,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	srv, err := server.Open(ctx, server.Config{
-		Addr: *addr, DB: *db, KeyFile: *keyFile, Key: key, SimSpeed: *simSpeed, Lease: *lease, RateLimit: *rateLimit, EngineOwner: *engineOwner,
+		Addr: *addr, DB: *db, KeyFile: *keyFile, Key: key, SimSpeed: *simSpeed, Lease: *lease, RateLimit: *rateLimit, MaxClustersPerAccount: *maxClusters, EngineOwner: *engineOwner,
 		TLSAddr: *tlsAddr, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, TLSSANs: tlsSANs,
 		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
 		AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),

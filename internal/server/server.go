@@ -101,6 +101,9 @@ type Config struct {
 	// 127.0.0.1, ::1 and localhost (IP addresses become IP SANs). Not
 	// allowed with TLSCertFile.
 	TLSSANs []string
+	// MaxClustersPerAccount is how many live clusters one account may have
+	// before QuotaExceeded.Cluster (default service.DefaultMaxClusters).
+	MaxClustersPerAccount int
 }
 
 // Server is an assembled ackup.
@@ -227,7 +230,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		wake = s.notify.Wake
 	}
 	s.Service, err = service.New(service.Config{Store: counted, Box: box, Executor: s.executor, Wake: wake,
-		Snapshot: kube.Snapshot, Live: s.kubeLive, Logger: cfg.Logger})
+		Snapshot: kube.Snapshot, Live: s.kubeLive, Logger: cfg.Logger,
+		MaxClustersPerAccount: cfg.MaxClustersPerAccount})
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,10 @@ type Config struct {
 	// Logger receives the failures of those refreshes (default
 	// slog.Default()).
 	Logger *slog.Logger
+	// MaxClustersPerAccount is how many live clusters one account may
+	// have; CreateCluster and RegisterCluster beyond it answer
+	// QuotaExceeded.Cluster (default DefaultMaxClusters).
+	MaxClustersPerAccount int
 }
 
 // Service implements the API's operations over a store. Every method takes
@@ -51,17 +55,18 @@ type Config struct {
 // exist. Errors are *upgrade.Error for anything the client caused; any other
 // error is internal.
 type Service struct {
-	st       store.Store
-	box      *secret.Box
-	executor func(c upgrade.Cluster) (executor.Executor, error)
-	now      func() time.Time
-	wake     func(string)
-	keyTTL   time.Duration
-	keys     sync.Map // access key id -> *keyEntry
-	snapshot func(ctx context.Context, cfg kubecfg.Config) (kubecfg.Live, error)
-	live     func(ctx context.Context, c upgrade.Cluster) (kubecfg.Live, error)
-	log      *slog.Logger
-	refresh  liveRefresh
+	st          store.Store
+	box         *secret.Box
+	executor    func(c upgrade.Cluster) (executor.Executor, error)
+	now         func() time.Time
+	wake        func(string)
+	keyTTL      time.Duration
+	keys        sync.Map // access key id -> *keyEntry
+	snapshot    func(ctx context.Context, cfg kubecfg.Config) (kubecfg.Live, error)
+	live        func(ctx context.Context, c upgrade.Cluster) (kubecfg.Live, error)
+	log         *slog.Logger
+	refresh     liveRefresh
+	maxClusters int
 }
 
 // New validates cfg and returns a Service.
@@ -70,7 +75,10 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("service: Store, Box and Executor are required")
 	}
 	s := &Service{st: cfg.Store, box: cfg.Box, executor: cfg.Executor, now: cfg.Now, wake: cfg.Wake, keyTTL: cfg.KeyCacheTTL,
-		snapshot: cfg.Snapshot, live: cfg.Live, log: cfg.Logger}
+		snapshot: cfg.Snapshot, live: cfg.Live, log: cfg.Logger, maxClusters: cfg.MaxClustersPerAccount}
+	if s.maxClusters <= 0 {
+		s.maxClusters = DefaultMaxClusters
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
