@@ -74,9 +74,9 @@ func (p *pass) cancel(pl *plan) {
 	case pl.Phase == phasePrecheck:
 		msg += " during the precheck; nothing was changed"
 	case pl.Total > 0:
-		msg += fmt.Sprintf(": %d of %d nodes were upgraded and stay at %s; the control plane runs %s", pl.Upgraded, pl.Total, pl.Spec.TargetVersion, p.cluster.CurrentVersion)
+		msg += fmt.Sprintf(": %d of %d nodes were upgraded; %s", pl.Upgraded, pl.Total, p.versionsNow(pl))
 	default:
-		msg += fmt.Sprintf("; the control plane runs %s", p.cluster.CurrentVersion)
+		msg += "; " + p.versionsNow(pl)
 	}
 	p.task.ErrorCode, p.task.ErrorMessage, p.task.Message = "TaskCanceled", msg, msg
 	p.emit(upgrade.LevelNormal, "TaskCanceled", "%s", msg)
@@ -201,7 +201,7 @@ func (p *pass) controlPlane(pl *plan) error {
 	r, err := p.ex.ControlPlaneUpgrade(p.ctx, p.step(pl, pl.PhaseStart))
 	if errors.Is(err, executor.ErrStepFailed) {
 		p.emit(upgrade.LevelWarning, "ControlPlaneUpgradeFailed", "%s", err.Error())
-		return p.fail("ControlPlaneUpgradeFailed", err.Error())
+		return p.failUpgrade(pl, "ControlPlaneUpgradeFailed", err.Error())
 	}
 	if err != nil {
 		p.transient("control plane step", err)
