@@ -52,6 +52,7 @@ func (e *Engine) Reconcile(ctx context.Context, c store.Claim) (string, error) {
 	}
 	p.seen, p.task = t, t
 	if !t.State.Active() {
+		e.succeeded(t.ID) // nothing more to retry
 		return string(t.Type), e.cfg.Store.TaskRelease(ctx, t.ID, e.cfg.Owner)
 	}
 	if p.cluster, err = e.cfg.Store.ClusterGet(ctx, "", t.ClusterID); err != nil {
