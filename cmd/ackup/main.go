@@ -24,6 +24,7 @@ func commands() []command {
 	return append([]command{
 		{"server", "serve the ACK API", runServer},
 		{"bench", "measure ackup under load (and a fleet of upgrades)", runBench},
+		{"key", "manage AccessKeys and the server key on the server's database", runKey},
 	}, clientCommands()...)
 }
 

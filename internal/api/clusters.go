@@ -129,6 +129,11 @@ type deleteOption struct {
 // deleteCluster validates the resource-retention options and otherwise
 // ignores them: a simulated cluster owns no cloud resources to keep.
 func (s *server) deleteCluster(ctx context.Context, c *call) (any, error) {
+	// DeleteCluster takes its options in the query; a body, if any, must
+	// at least be a JSON object, so that a garbled request deletes nothing.
+	if _, err := decodeObject(c.body); err != nil {
+		return nil, err
+	}
 	if v := c.query.Get("retain_resources"); v != "" {
 		var ids []string
 		if err := json.Unmarshal([]byte(v), &ids); err != nil {

@@ -72,11 +72,16 @@ func TestRequestErrorsNameTheField(t *testing.T) {
 		{"DELETE", "/clusters/c1?retain_all_resources=perhaps", "", "InvalidParameter", "retain_all_resources must be true or false"},
 		{"DELETE", "/clusters/c1?retain_resources=sg-1", "", "InvalidParameter", "retain_resources must be a JSON array"},
 		{"DELETE", "/clusters/c1?delete_options=%5B%7B%22delete_mode%22%3A%22keep%22%7D%5D", "", "InvalidParameter", `delete_options[0].delete_mode "keep" is not allowed`},
+		{"DELETE", "/clusters/c1", `{"retain_all_resources":`, "InvalidParameter", "not valid JSON"},
+		{"DELETE", "/clusters/c1", `["c1"]`, "InvalidParameter", "must be a JSON object"},
 		{"GET", "/tasks/%20", "", "ErrorTaskNotFound", "task   not found"},
 	}
 	for _, tc := range cases {
 		ts := newTestServer(t)
 		w := ts.do(tc.method, tc.target, tc.body)
+		if tc.code != "ErrorTaskNotFound" && ts.backend.lastOp != "" {
+			t.Errorf("%s %s %s: refused, but the backend was called (%s)", tc.method, tc.target, tc.body, ts.backend.lastOp)
+		}
 		m := decodeMap(t, w)
 		if m["code"] != tc.code || !strings.Contains(m["message"].(string), tc.message) {
 			t.Errorf("%s %s %s:\n got %d %v: %v\nwant %s containing %q", tc.method, tc.target, tc.body, w.Code, m["code"], m["message"], tc.code, tc.message)

@@ -30,6 +30,8 @@ var (
 		upgrade.KindTaskState:    {"ErrorTaskState", http.StatusBadRequest},
 		// Not in ACK's documentation; Terraform retries ServiceUnavailable.
 		upgrade.KindUnavailable: {"ServiceUnavailable", http.StatusServiceUnavailable},
+		// ack-api.md 4.4 (unconfirmed); clusters per account is the one quota.
+		upgrade.KindQuota: {"QuotaExceeded.Cluster", http.StatusBadRequest},
 	}
 	notFoundCodes = map[string]errorCode{
 		upgrade.ResCluster:  {"ErrorClusterNotFound", http.StatusNotFound},

@@ -29,6 +29,7 @@ func TestDomainErrorMapping(t *testing.T) {
 		{upgrade.TaskStatef("task T-1 is not paused"), "ErrorTaskState", 400},
 		{&upgrade.Error{Kind: upgrade.KindUnavailable, Message: "the executor is unreachable"}, "ServiceUnavailable", 503},
 		{fmt.Errorf("resume: %w", upgrade.TaskStatef("task T-1 is running")), "ErrorTaskState", 400},
+		{upgrade.Quotaf("the account already has 1000 clusters"), "QuotaExceeded.Cluster", 400},
 	}
 	kinds := map[upgrade.Kind]bool{}
 	for _, tc := range cases {
@@ -46,7 +47,7 @@ func TestDomainErrorMapping(t *testing.T) {
 			t.Errorf("body %s\nwant %s", w.Body, want)
 		}
 	}
-	for k := upgrade.KindInvalid; k <= upgrade.KindUnavailable; k++ {
+	for k := upgrade.KindInvalid; k <= upgrade.KindQuota; k++ {
 		if !kinds[k] {
 			t.Errorf("kind %d has no case", k)
 		}

@@ -13,11 +13,12 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"time"
@@ -48,6 +49,14 @@ type Config struct {
 	Logger *slog.Logger
 	// Observe, when set, is told the duration of every pass (for metrics).
 	Observe func(taskType string, d time.Duration, err error)
+	// RetryBase and RetryCap bound the back-off after failures (defaults
+	// DefaultRetryBase and DefaultRetryCap; see backoff.go).
+	RetryBase, RetryCap time.Duration
+	// Rand returns the jitter of a back-off, in [0, 1) (default
+	// math/rand/v2's Float64).
+	Rand func() float64
+	// After is the timer the claim loop waits on (default time.After).
+	After func(d time.Duration) <-chan time.Time
 }
 
 // Engine drives tasks. Start it once; Stop waits for passes in progress.
@@ -59,6 +68,7 @@ type Engine struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool
+	retries  map[string]*retryState // tasks backing off after failures
 }
 
 // New validates cfg and returns an Engine.
@@ -69,7 +79,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Owner == "" {
 		host, _ := os.Hostname()
 		b := make([]byte, 4)
-		_, _ = rand.Read(b)
+		_, _ = crand.Read(b)
 		cfg.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 	}
 	if cfg.Lease <= 0 {
@@ -87,7 +97,19 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Engine{cfg: cfg, wake: make(chan struct{}, 1), inflight: map[string]bool{}}, nil
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = DefaultRetryBase
+	}
+	if cfg.RetryCap < cfg.RetryBase {
+		cfg.RetryCap = max(DefaultRetryCap, cfg.RetryBase)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
+	return &Engine{cfg: cfg, wake: make(chan struct{}, 1), inflight: map[string]bool{}, retries: map[string]*retryState{}}, nil
 }
 
 // Owner returns the name this instance leases tasks under.
@@ -144,40 +166,77 @@ func (e *Engine) Stop() {
 const claimBatch = 256
 
 func (e *Engine) loop(ctx context.Context, work chan<- store.Claim) {
+	claimFailures := 0
 	for ctx.Err() == nil {
-		claims, err := e.cfg.Store.TaskClaim(ctx, store.ClaimParams{Owner: e.cfg.Owner, Now: e.cfg.Now(), Lease: e.cfg.Lease, Limit: claimBatch})
-		if err != nil && ctx.Err() == nil {
-			e.cfg.Logger.Error("claim tasks", "err", err)
+		now := e.cfg.Now()
+		claims, err := e.cfg.Store.TaskClaim(ctx, store.ClaimParams{Owner: e.cfg.Owner, Now: now, Lease: e.cfg.Lease, Limit: claimBatch})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			claimFailures++
+			d := retryDelay(e.cfg.RetryBase, e.cfg.RetryCap, claimFailures, e.cfg.Rand())
+			e.cfg.Logger.Error("claim tasks failed, backing off", "attempt", claimFailures, "retry_in", d, "err", err)
+			if !e.sleep(ctx, d, false) {
+				return
+			}
+			continue
 		}
+		if claimFailures > 0 {
+			e.cfg.Logger.Info("claiming tasks again", "failed_attempts", claimFailures)
+			claimFailures = 0
+		}
+		var dispatched int
+		var resume time.Time // earliest end of a back-off among claims skipped
 		for _, c := range claims {
+			if until, wait := e.backingOff(c.TaskID, now); wait {
+				if resume.IsZero() || until.Before(resume) {
+					resume = until
+				}
+				continue
+			}
 			if !e.begin(c.TaskID) {
 				continue
 			}
+			dispatched++
 			select {
 			case work <- c:
 			case <-ctx.Done():
 				return
 			}
 		}
-		if len(claims) == claimBatch {
+		if len(claims) == claimBatch && dispatched > 0 {
 			continue
 		}
 		wait := e.cfg.Poll
-		if next, ok, err := e.cfg.Store.TaskNextDue(ctx); err == nil && ok {
+		if !resume.IsZero() && dispatched == 0 {
+			// Only tasks backing off are due: the store's next due time is
+			// theirs, already past, so wait for the end of their back-off.
+			wait = min(wait, max(resume.Sub(now), time.Millisecond))
+		} else if next, ok, err := e.cfg.Store.TaskNextDue(ctx); err == nil && ok {
 			if d := next.Sub(e.cfg.Now()); d < wait {
 				wait = max(d, time.Millisecond)
 			}
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !e.sleep(ctx, wait, true) {
 			return
-		case <-e.wake:
-		case <-t.C:
 		}
-		t.Stop()
 	}
+}
+
+// sleep waits d, or until a wake-up when wakeable; false if ctx ended.
+func (e *Engine) sleep(ctx context.Context, d time.Duration, wakeable bool) bool {
+	wake := e.wake
+	if !wakeable {
+		wake = nil
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-e.cfg.After(d):
+	}
+	return true
 }
 
 // begin marks a task in flight in this process; false if it already is.
@@ -206,21 +265,29 @@ func (e *Engine) runClaim(ctx context.Context, c store.Claim) {
 		e.cfg.Observe(typ, time.Since(start), err)
 	}
 	if err != nil && !errors.Is(err, store.ErrFenced) && ctx.Err() == nil {
-		e.cfg.Logger.Error("reconcile task", "task_id", c.TaskID, "err", err)
+		e.failed(ctx, c, err)
 	}
 }
 
 // RunOnce claims every due task and reconciles each once, in this
-// goroutine. Tests drive the engine with it and an injected clock.
+// goroutine, skipping tasks backing off after failures; a failed pass is
+// backed off as Start's workers do, and its error returned. Tests drive
+// the engine with it and an injected clock.
 func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 	claims, err := e.cfg.Store.TaskClaim(ctx, store.ClaimParams{Owner: e.cfg.Owner, Now: e.cfg.Now(), Lease: e.cfg.Lease, Limit: claimBatch})
 	if err != nil {
 		return 0, err
 	}
+	n := 0
 	for _, c := range claims {
+		if _, wait := e.backingOff(c.TaskID, e.cfg.Now()); wait {
+			continue
+		}
+		n++
 		if _, err := e.Reconcile(ctx, c); err != nil && !errors.Is(err, store.ErrFenced) {
+			e.failed(ctx, c, err)
 			return 0, err
 		}
 	}
-	return len(claims), nil
+	return n, nil
 }

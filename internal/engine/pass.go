@@ -31,10 +31,11 @@ type pass struct {
 	// newCheck is a precheck this pass starts (inserted in the commit);
 	// checkDone records a precheck's verdict on the stored check inside
 	// the commit, so the check is read and written under the lease.
-	newCheck  *upgrade.Check
-	checkDone func(*upgrade.Check)
-	events    []upgrade.TaskEvent
-	next      time.Time // when to look again; zero = now
+	newCheck     *upgrade.Check
+	checkDone    func(*upgrade.Check)
+	events       []upgrade.TaskEvent
+	next         time.Time // when to look again; zero = now
+	transientErr bool      // a step failed transiently (see transient)
 }
 
 // errChanged means the task was changed by a request during the pass; the
@@ -51,6 +52,7 @@ func (e *Engine) Reconcile(ctx context.Context, c store.Claim) (string, error) {
 	}
 	p.seen, p.task = t, t
 	if !t.State.Active() {
+		e.succeeded(t.ID) // nothing more to retry
 		return string(t.Type), e.cfg.Store.TaskRelease(ctx, t.ID, e.cfg.Owner)
 	}
 	if p.cluster, err = e.cfg.Store.ClusterGet(ctx, "", t.ClusterID); err != nil {
@@ -76,10 +78,19 @@ func (e *Engine) Reconcile(ctx context.Context, c store.Claim) (string, error) {
 	if err != nil {
 		return string(t.Type), err
 	}
+	if !p.transientErr {
+		// The step went through: a retry message it did not replace is stale.
+		if msg := e.lastRetryMessage(t.ID); msg != "" && p.task.Message == msg {
+			p.task.Message = ""
+		}
+	}
 	err = p.commit()
 	if errors.Is(err, errChanged) {
 		e.Wake(t.ID)
 		return string(t.Type), nil
+	}
+	if err == nil && !p.transientErr {
+		e.succeeded(t.ID)
 	}
 	return string(t.Type), err
 }
@@ -246,8 +257,7 @@ func (p *pass) create() error {
 		return nil
 	}
 	if err != nil {
-		p.after(time.Second)
-		p.e.cfg.Logger.Warn("create cluster step", "task_id", p.task.ID, "err", err)
+		p.transient("create cluster step", err)
 		return nil
 	}
 	if !r.Done {

@@ -114,7 +114,7 @@ func (p *pass) advanceBatch(pl *plan) error {
 		prog := pl.Nodes[name]
 		n := p.node(name)
 		if n == nil {
-			return p.fail(upgrade.ReasonNodeNotFound, fmt.Sprintf("node %s disappeared from the cluster during its upgrade", name))
+			return p.failUpgrade(pl, upgrade.ReasonNodeNotFound, fmt.Sprintf("node %s disappeared from the cluster during its upgrade", name))
 		}
 		if err := p.advanceNode(pl, n, prog); err != nil {
 			var dt *executor.DrainTimeoutError
@@ -125,11 +125,13 @@ func (p *pass) advanceBatch(pl *plan) error {
 				if prog.Step == nodeDone || prog.Step == upgrade.NodePending {
 					continue
 				}
+				p.e.cfg.Logger.Warn("node step", "task_id", p.task.ID, "node", name, "step", prog.Step, "err", err)
+				p.after(time.Second)
 			} else if errors.Is(err, executor.ErrStepFailed) {
-				return p.fail(failCode(prog.Step), err.Error())
+				return p.failUpgrade(pl, failCode(prog.Step), err.Error())
+			} else {
+				p.transient(fmt.Sprintf("node %s step %s", name, prog.Step), err)
 			}
-			p.e.cfg.Logger.Warn("node step", "task_id", p.task.ID, "node", name, "step", prog.Step, "err", err)
-			p.after(time.Second)
 		}
 		if prog.Step != nodeDone {
 			still = append(still, name)
@@ -282,5 +284,5 @@ func (p *pass) drainTimedOut(pl *plan, n *upgrade.Node, prog *nodeProgress, dt *
 		p.after(0)
 		return nil
 	}
-	return p.fail(upgrade.ReasonNodeDrainTimeout, fmt.Sprintf("the drain of node %s stayed blocked for %s: %s", n.Name, dt.Timeout, dt.Blocker))
+	return p.failUpgrade(pl, upgrade.ReasonNodeDrainTimeout, fmt.Sprintf("the drain of node %s stayed blocked for %s: %s", n.Name, dt.Timeout, dt.Blocker))
 }

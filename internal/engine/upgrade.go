@@ -69,9 +69,9 @@ func (p *pass) cancel(pl *plan) {
 	case pl.Phase == phasePrecheck:
 		msg += " during the precheck; nothing was changed"
 	case pl.Total > 0:
-		msg += fmt.Sprintf(": %d of %d nodes were upgraded and stay at %s; the control plane runs %s", pl.Upgraded, pl.Total, pl.Spec.TargetVersion, p.cluster.CurrentVersion)
+		msg += fmt.Sprintf(": %d of %d nodes were upgraded; %s", pl.Upgraded, pl.Total, p.versionsNow(pl))
 	default:
-		msg += fmt.Sprintf("; the control plane runs %s", p.cluster.CurrentVersion)
+		msg += "; " + p.versionsNow(pl)
 	}
 	p.task.ErrorCode, p.task.ErrorMessage, p.task.Message = "TaskCanceled", msg, msg
 	p.emit(upgrade.LevelNormal, upgrade.ReasonTaskCanceled, "%s", msg)
@@ -140,8 +140,7 @@ func (p *pass) precheck(pl *plan) error {
 		if errors.Is(err, executor.ErrStepFailed) {
 			return p.fail(upgrade.ReasonPrecheckFailed, err.Error())
 		}
-		p.e.cfg.Logger.Warn("precheck", "task_id", p.task.ID, "err", err)
-		p.after(time.Second)
+		p.transient("precheck", err)
 		return nil
 	}
 	if !r.Done {
@@ -198,11 +197,10 @@ func (p *pass) controlPlane(pl *plan) error {
 	r, err := p.ex.ControlPlaneUpgrade(p.ctx, p.step(pl, pl.PhaseStart))
 	if errors.Is(err, executor.ErrStepFailed) {
 		p.emit(upgrade.LevelWarning, upgrade.ReasonControlPlaneFailed, "%s", err.Error())
-		return p.fail(upgrade.ReasonControlPlaneFailed, err.Error())
+		return p.failUpgrade(pl, upgrade.ReasonControlPlaneFailed, err.Error())
 	}
 	if err != nil {
-		p.e.cfg.Logger.Warn("control plane step", "task_id", p.task.ID, "err", err)
-		p.after(time.Second)
+		p.transient("control plane step", err)
 		return nil
 	}
 	if !r.Done {

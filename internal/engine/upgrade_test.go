@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -238,6 +239,12 @@ func TestCancelInTheMiddleOfAPool(t *testing.T) {
 	if upgraded != 2 || f.reasons(tid)["NodeUpgraded"] != 2 {
 		t.Fatalf("upgraded %d nodes (events %v), want the 2 that had started", upgraded, f.reasons(tid))
 	}
+	// The message says what the nodes really run: it once said every node
+	// "stays at" the target version.
+	want := fmt.Sprintf("2 of 4 nodes were upgraded; the nodes run %s (2) and %s (2); the control plane runs %s", from, to, to)
+	if !strings.Contains(tk.ErrorMessage, want) {
+		t.Fatalf("cancel message %q, want it to contain %q", tk.ErrorMessage, want)
+	}
 	mustErrKind(t, f.svc.CancelTask(f.ctx, f.acct, tid), upgrade.KindTaskState)
 	mustErrKind(t, f.svc.PauseTask(f.ctx, f.acct, tid), upgrade.KindTaskState)
 	// The cluster can be upgraded again.
@@ -261,8 +268,8 @@ func TestFaults(t *testing.T) {
 		upgraded  int
 	}{
 		{"precheck", map[string]string{sim.TagPrecheckFail: "NodeDiskPressure"}, upgrade.TaskFailed, "PrecheckFailed", "NodeDiskPressure", from, 0},
-		{"control-plane", map[string]string{sim.TagControlPlaneFail: "true"}, upgrade.TaskFailed, "ControlPlaneUpgradeFailed", "control plane", from, 0},
-		{"never-ready", map[string]string{sim.TagNodeNeverReady: "2"}, upgrade.TaskFailed, "NodeNotReady", "did not become Ready", to, 2},
+		{"control-plane", map[string]string{sim.TagControlPlaneFail: "true"}, upgrade.TaskFailed, "ControlPlaneUpgradeFailed", "the nodes run " + from + " (3); the control plane runs " + from, from, 0},
+		{"never-ready", map[string]string{sim.TagNodeNeverReady: "2"}, upgrade.TaskFailed, "NodeNotReady", "the nodes run " + to + " (2) and " + from + " (1); the control plane runs " + to, to, 2},
 		{"drain-blocked", map[string]string{sim.TagDrainBlocked: "1", sim.TagDrainBlockedSeconds: "300"}, upgrade.TaskSuccess, "", "", to, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

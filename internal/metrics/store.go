@@ -210,3 +210,25 @@ func (w countingQuerier) TaskNextDue(ctx context.Context) (time.Time, bool, erro
 	a, b, err := w.q.TaskNextDue(ctx)
 	return a, b, w.count("TaskNextDue", err)
 }
+
+func (w countingQuerier) MetaGet(ctx context.Context, name string) (string, error) {
+	v, err := w.q.MetaGet(ctx, name)
+	return v, w.count("MetaGet", err)
+}
+
+func (w countingQuerier) MetaInsert(ctx context.Context, name, value string) error {
+	return w.count("MetaInsert", w.q.MetaInsert(ctx, name, value))
+}
+
+func (w countingQuerier) MetaSet(ctx context.Context, name, value string) error {
+	return w.count("MetaSet", w.q.MetaSet(ctx, name, value))
+}
+
+func (w countingQuerier) SealedList(ctx context.Context) ([]store.Sealed, error) {
+	v, err := w.q.SealedList(ctx)
+	return v, w.count("SealedList", err)
+}
+
+func (w countingQuerier) SealedUpdate(ctx context.Context, s store.Sealed) error {
+	return w.count("SealedUpdate", w.q.SealedUpdate(ctx, s))
+}

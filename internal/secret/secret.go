@@ -1,13 +1,18 @@
 // Package secret seals credentials (AccessKey secrets, kubeconfigs) with the
 // server key, AES-256-GCM, so the database never holds them in the clear.
 // The server key lives in a file of its own (mode 0600) that the first start
-// generates.
+// generates, or comes base64-encoded from the environment. A database
+// records the key's Fingerprint, never the key, so that a server started
+// with another key can refuse to run instead of failing every request.
 package secret
 
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,8 +25,8 @@ type Box struct{ aead cipher.AEAD }
 
 // NewBox returns a Box for a 32-byte key.
 func NewBox(key []byte) (*Box, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("server key must be 32 bytes, got %d", len(key))
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("server key must be %d bytes, got %d", KeySize, len(key))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
@@ -56,21 +61,54 @@ func (b *Box) Open(sealed []byte) ([]byte, error) {
 	return out, nil
 }
 
+// KeySize is the length of a server key in bytes.
+const KeySize = 32
+
+// fingerprintLabel is what Fingerprint authenticates. Changing it would make
+// every recorded fingerprint mismatch.
+const fingerprintLabel = "ackup server key fingerprint v1"
+
+// Fingerprint identifies a key without revealing it: the hex HMAC-SHA256 of
+// a fixed label under the key. Without the key it cannot be computed, and
+// the key cannot be recovered from it.
+func Fingerprint(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(fingerprintLabel))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// DecodeKeyBase64 decodes a server key given as standard base64 (how the
+// environment passes it), checking its length.
+func DecodeKeyBase64(s string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(key) != KeySize {
+		return nil, fmt.Errorf("server key must be %d bytes in standard base64", KeySize)
+	}
+	return key, nil
+}
+
+// ReadKey reads the hex server key at path. A missing file is an error
+// wrapping os.ErrNotExist.
+func ReadKey(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read server key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(key) != KeySize {
+		return nil, fmt.Errorf("server key file %s is not %d hex digits", path, 2*KeySize)
+	}
+	return key, nil
+}
+
 // LoadOrCreateKey reads the hex server key at path, or generates one there
 // with mode 0600 if the file does not exist. created reports the latter.
 func LoadOrCreateKey(path string) (key []byte, created bool, err error) {
-	data, err := os.ReadFile(path)
-	if err == nil {
-		key, err = hex.DecodeString(strings.TrimSpace(string(data)))
-		if err != nil || len(key) != 32 {
-			return nil, false, fmt.Errorf("server key file %s is not 64 hex digits", path)
-		}
-		return key, false, nil
+	key, err = ReadKey(path)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return key, false, err
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, fmt.Errorf("read server key: %w", err)
-	}
-	key = make([]byte, 32)
+	key = make([]byte, KeySize)
 	if _, err := rand.Read(key); err != nil {
 		return nil, false, err
 	}

@@ -2,6 +2,8 @@ package secret
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,5 +55,32 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 	if _, _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("a malformed key file was accepted")
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	k1, k2 := bytes.Repeat([]byte{1}, KeySize), bytes.Repeat([]byte{2}, KeySize)
+	f1 := Fingerprint(k1)
+	if f1 != Fingerprint(k1) {
+		t.Fatal("the fingerprint of one key changed")
+	}
+	if f1 == Fingerprint(k2) {
+		t.Fatal("two keys have one fingerprint")
+	}
+	if len(f1) != 64 || bytes.Contains([]byte(f1), []byte(hex.EncodeToString(k1))) {
+		t.Fatalf("fingerprint %q is not a 32-byte hex digest apart from the key", f1)
+	}
+}
+
+func TestDecodeKeyBase64(t *testing.T) {
+	key := bytes.Repeat([]byte{9}, KeySize)
+	got, err := DecodeKeyBase64(base64.StdEncoding.EncodeToString(key) + "\n")
+	if err != nil || !bytes.Equal(got, key) {
+		t.Fatalf("DecodeKeyBase64 = %x, %v", got, err)
+	}
+	for _, bad := range []string{"", "not base64!", base64.StdEncoding.EncodeToString(key[:16])} {
+		if _, err := DecodeKeyBase64(bad); err == nil {
+			t.Errorf("DecodeKeyBase64(%q) accepted", bad)
+		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,7 +24,6 @@ import (
 	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/executor/sim"
 	"github.com/ackup/ackup/internal/metrics"
-	"github.com/ackup/ackup/internal/secret"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/sign"
 	"github.com/ackup/ackup/internal/store"
@@ -43,8 +41,12 @@ type Config struct {
 	DB string
 	// KeyFile holds the server key that seals secrets (default: the SQLite
 	// file's path plus ".key", or ackup.key in the working directory for
-	// PostgreSQL; every replica must share it).
+	// PostgreSQL; every replica must share it). A missing file is
+	// generated only for a database that holds no secret yet.
 	KeyFile string
+	// Key, when set, is the server key itself (cmd/ackup reads it from
+	// ACKUP_SERVER_KEY) and KeyFile is not read.
+	Key []byte
 	// SimSpeed is simulated seconds per real second (default 1).
 	SimSpeed float64
 	// AccessKeyID and AccessKeySecret, when both set, are registered as an
@@ -108,6 +110,9 @@ type Config struct {
 	// credential plugins and auth-providers, which run on this host, and
 	// name files on it (default false: refused).
 	AllowKubeconfigExec bool
+	// MaxClustersPerAccount is how many live clusters one account may have
+	// before QuotaExceeded.Cluster (default service.DefaultMaxClusters).
+	MaxClustersPerAccount int
 }
 
 // Server is an assembled ackup.
@@ -124,7 +129,8 @@ type Server struct {
 	// nonces is the replay cache on SQLite, flushed at Shutdown; nil on
 	// PostgreSQL, where every nonce is written through.
 	nonces  *sign.PersistentNonces
-	notify  *notifier // wake-ups between replicas; nil unless on PostgreSQL
+	notify  *notifier  // wake-ups between replicas; nil unless on PostgreSQL
+	ready   *readiness // answers /readyz
 	http    *http.Server
 	ln      net.Listener
 	tls     *tls.Config  // nil unless TLSAddr is set
@@ -212,14 +218,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			s.Store.Close()
 		}
 	}()
-	key, _, err := secret.LoadOrCreateKey(filepath.Clean(cfg.KeyFile))
-	if err != nil {
-		return nil, err
-	}
 	if err := s.loadTLS(); err != nil {
 		return nil, err
 	}
-	box, err := secret.NewBox(key)
+	box, err := loadServerKey(ctx, s.Store, cfg, true)
 	if err != nil {
 		return nil, err
 	}
@@ -238,19 +240,21 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		wake = s.notify.Wake
 	}
 	s.Service, err = service.New(service.Config{Store: counted, Box: box, Executor: s.executor, Wake: wake,
-		Snapshot: kubeOpts.Snapshot, Live: s.kubeLive, Logger: cfg.Logger})
+		Snapshot: kubeOpts.Snapshot, Live: s.kubeLive, Logger: cfg.Logger,
+		MaxClustersPerAccount: cfg.MaxClustersPerAccount})
 	if err != nil {
 		return nil, err
 	}
 	if err := s.registerKey(ctx); err != nil {
 		return nil, err
 	}
+	s.ready = &readiness{st: s.Store, owner: s.Engine.Owner(), now: time.Now}
 	verifier := &sign.Verifier{Keys: keys{s.Service}, Nonces: nonces, RequireContentMD5: cfg.RequireContentMD5}
 	apiHandler, err := api.New(api.Config{
 		Backend:       s.Service,
 		Authenticate:  authenticate(verifier, s.Service, newKeyLimiter(cfg.RateLimit)),
 		Logger:        cfg.Logger,
-		Ready:         s.Store.Ping,
+		Ready:         s.ready.check,
 		Observe:       s.Metrics.ObserveRequest,
 		AuthFailed:    s.Metrics.AuthFailed,
 		Metrics:       s.Metrics.Handler(),

@@ -17,6 +17,75 @@ const (
 	maxNodesPerPool = 1000
 )
 
+// Limits on the lists a cluster carries, so a request cannot store
+// thousands of entries. Tags follow ACK's TagResources (at most 20, keys
+// and values up to 128 characters); the rest are ackup's own bounds,
+// above what an ACK cluster uses: 5 cluster vSwitches (ACK takes up to 3
+// for the control plane), 8 vSwitches per node pool (an ESS scaling
+// group's limit) and 10 instance types per node pool.
+const (
+	maxTags             = 20
+	maxTagLen           = 128
+	maxClusterVSwitches = 5
+	maxPoolVSwitches    = 8
+	maxInstanceTypes    = 10
+	maxListEntryLen     = 128
+	DefaultMaxClusters  = 1000 // per account, see Config.MaxClustersPerAccount
+)
+
+// checkList bounds a list field's length and the length of its entries.
+func checkList(field string, list []string, most int) error {
+	if len(list) > most {
+		return upgrade.Invalidf("%s: at most %d entries, got %d", field, most, len(list))
+	}
+	for i, v := range list {
+		if len(v) > maxListEntryLen {
+			return upgrade.Invalidf("%s[%d] is longer than %d characters", field, i, maxListEntryLen)
+		}
+	}
+	return nil
+}
+
+// checkLists bounds CreateCluster's tags, vSwitches and instance types.
+func checkLists(p *CreateClusterParams) error {
+	if len(p.Tags) > maxTags {
+		return upgrade.Invalidf("tags: at most %d tags, got %d", maxTags, len(p.Tags))
+	}
+	for i, t := range p.Tags {
+		if len(t.Key) > maxTagLen || len(t.Value) > maxTagLen {
+			return upgrade.Invalidf("tags[%d]: keys and values are at most %d characters", i, maxTagLen)
+		}
+	}
+	if err := checkList("vswitch_ids", p.VSwitchIDs, maxClusterVSwitches); err != nil {
+		return err
+	}
+	if err := checkList("worker_instance_types", p.WorkerInstanceTypes, maxInstanceTypes); err != nil {
+		return err
+	}
+	for i, np := range p.NodePools {
+		if err := checkList(fmt.Sprintf("nodepools[%d].scaling_group.vswitch_ids", i), np.VSwitchIDs, maxPoolVSwitches); err != nil {
+			return err
+		}
+		if err := checkList(fmt.Sprintf("nodepools[%d].scaling_group.instance_types", i), np.InstanceTypes, maxInstanceTypes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkClusterQuota refuses a new cluster for an account that already has
+// as many live clusters as it may.
+func (s *Service) checkClusterQuota(ctx context.Context, q store.Querier, account string) error {
+	_, n, err := q.ClusterList(ctx, store.ClusterListParams{AccountID: account, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("count clusters of %s: %w", account, err)
+	}
+	if n >= s.maxClusters {
+		return upgrade.Quotaf("the account already has %d clusters, the most this server allows per account; delete one, or ask the operator to raise --max-clusters-per-account", n)
+	}
+	return nil
+}
+
 // validateCreate checks CreateCluster's parameters and fills defaults.
 func validateCreate(p *CreateClusterParams) error {
 	if err := upgrade.ValidateClusterName(p.Name); err != nil {
@@ -45,6 +114,9 @@ func validateCreate(p *CreateClusterParams) error {
 	}
 	if len(p.NodePools) > maxPools {
 		return upgrade.Invalidf("nodepools: at most %d node pools, got %d", maxPools, len(p.NodePools))
+	}
+	if err := checkLists(p); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, np := range p.NodePools {
@@ -92,6 +164,9 @@ func (s *Service) CreateCluster(ctx context.Context, account string, p CreateClu
 		Stages: []upgrade.Stage{{Name: upgrade.StageCreateCluster, State: upgrade.StageRunning, Start: now}},
 	}
 	err := s.st.InTx(ctx, func(q store.Querier) error {
+		if err := s.checkClusterQuota(ctx, q, account); err != nil {
+			return err
+		}
 		if err := q.ClusterInsert(ctx, c); err != nil {
 			return err
 		}

@@ -16,6 +16,13 @@ import (
 // DefaultAccount is the account keys registered at server start belong to.
 const DefaultAccount = "default"
 
+// DefaultKeyCacheTTL is how long a server trusts a resolved AccessKey
+// before reading it again. It bounds how long a key disabled on one
+// replica (or by 'ackup key disable') keeps working on every other: a
+// disabled key must be refused within a second. Reading a key and opening
+// its secret twice a second per active key costs next to nothing.
+const DefaultKeyCacheTTL = 500 * time.Millisecond
+
 // ErrKeyNotFound is returned by Secret and AccountForKey for an unknown key.
 var ErrKeyNotFound = errors.New("access key not found")
 
@@ -96,4 +103,43 @@ func (s *Service) KeyCreate(ctx context.Context, account string) (id, secretValu
 func (s *Service) KeyCount(ctx context.Context) (int, error) {
 	ks, err := s.st.AccessKeyList(ctx)
 	return len(ks), err
+}
+
+// KeyInfo describes an AccessKey without its secret.
+type KeyInfo struct {
+	ID      string
+	Account string
+	Active  bool
+	Created time.Time
+}
+
+// KeyList describes every AccessKey, oldest first.
+func (s *Service) KeyList(ctx context.Context) ([]KeyInfo, error) {
+	ks, err := s.st.AccessKeyList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]KeyInfo, len(ks))
+	for i, k := range ks {
+		out[i] = KeyInfo{ID: k.ID, Account: k.AccountID, Active: k.Active, Created: k.Created}
+	}
+	return out, nil
+}
+
+// KeySetActive enables or disables an AccessKey. Every server stops
+// trusting its cached copy of the key within the key cache's TTL.
+func (s *Service) KeySetActive(ctx context.Context, id string, active bool) error {
+	err := s.st.InTx(ctx, func(q store.Querier) error {
+		k, err := q.AccessKeyGet(ctx, id)
+		if err != nil {
+			return err
+		}
+		k.Active = active
+		return q.AccessKeyPut(ctx, k)
+	})
+	s.keys.Delete(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("access key %s: %w", id, ErrKeyNotFound)
+	}
+	return err
 }

@@ -97,6 +97,9 @@ func (s *Service) RegisterCluster(ctx context.Context, account string, p Registe
 		Stages: []upgrade.Stage{{Name: upgrade.StageRegisterCluster, State: upgrade.StageSuccess, Start: now, End: now}},
 	}
 	err := s.st.InTx(ctx, func(q store.Querier) error {
+		if err := s.checkClusterQuota(ctx, q, account); err != nil {
+			return err
+		}
 		if err := q.ClusterInsert(ctx, c); err != nil {
 			return err
 		}

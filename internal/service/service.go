@@ -32,7 +32,7 @@ type Config struct {
 	// Wake, when set, nudges the engine to look at a task now.
 	Wake func(taskID string)
 	// KeyCacheTTL bounds how long a resolved AccessKey is trusted without
-	// re-reading the store (default 5s).
+	// re-reading the store (default DefaultKeyCacheTTL).
 	KeyCacheTTL time.Duration
 	// Snapshot reads a live cluster through a kubeconfig (kube.Snapshot);
 	// RegisterExternal needs it.
@@ -44,6 +44,10 @@ type Config struct {
 	// Logger receives the failures of those refreshes (default
 	// slog.Default()).
 	Logger *slog.Logger
+	// MaxClustersPerAccount is how many live clusters one account may
+	// have; CreateCluster and RegisterCluster beyond it answer
+	// QuotaExceeded.Cluster (default DefaultMaxClusters).
+	MaxClustersPerAccount int
 }
 
 // Service implements the API's operations over a store. Every method takes
@@ -51,17 +55,18 @@ type Config struct {
 // exist. Errors are *upgrade.Error for anything the client caused; any other
 // error is internal.
 type Service struct {
-	st       store.Store
-	box      *secret.Box
-	executor func(c upgrade.Cluster) (executor.Executor, error)
-	now      func() time.Time
-	wake     func(string)
-	keyTTL   time.Duration
-	keys     sync.Map // access key id -> *keyEntry
-	snapshot func(ctx context.Context, cfg kubecfg.Config) (kubecfg.Live, error)
-	live     func(ctx context.Context, c upgrade.Cluster) (kubecfg.Live, error)
-	log      *slog.Logger
-	refresh  liveRefresh
+	st          store.Store
+	box         *secret.Box
+	executor    func(c upgrade.Cluster) (executor.Executor, error)
+	now         func() time.Time
+	wake        func(string)
+	keyTTL      time.Duration
+	keys        sync.Map // access key id -> *keyEntry
+	snapshot    func(ctx context.Context, cfg kubecfg.Config) (kubecfg.Live, error)
+	live        func(ctx context.Context, c upgrade.Cluster) (kubecfg.Live, error)
+	log         *slog.Logger
+	refresh     liveRefresh
+	maxClusters int
 }
 
 // New validates cfg and returns a Service.
@@ -70,7 +75,10 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("service: Store, Box and Executor are required")
 	}
 	s := &Service{st: cfg.Store, box: cfg.Box, executor: cfg.Executor, now: cfg.Now, wake: cfg.Wake, keyTTL: cfg.KeyCacheTTL,
-		snapshot: cfg.Snapshot, live: cfg.Live, log: cfg.Logger}
+		snapshot: cfg.Snapshot, live: cfg.Live, log: cfg.Logger, maxClusters: cfg.MaxClustersPerAccount}
+	if s.maxClusters <= 0 {
+		s.maxClusters = DefaultMaxClusters
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -78,7 +86,7 @@ func New(cfg Config) (*Service, error) {
 		s.wake = func(string) {}
 	}
 	if s.keyTTL <= 0 {
-		s.keyTTL = 5 * time.Second
+		s.keyTTL = DefaultKeyCacheTTL
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -78,8 +78,52 @@ type Claim struct {
 	Fence  int64
 }
 
+// SealedKind names where a value sealed with the server key is kept.
+type SealedKind string
+
+// The places a store keeps sealed values.
+const (
+	// SealedAccessKeySecret is an AccessKey's secret; ID is the key's id.
+	SealedAccessKeySecret SealedKind = "access_key_secret"
+	// SealedClusterExecutorConfig is a cluster's executor configuration
+	// (a registered cluster's kubeconfig); ID is the cluster's id.
+	SealedClusterExecutorConfig SealedKind = "cluster_executor_config"
+)
+
+// Sealed is one value sealed with the server key, and where it is kept.
+type Sealed struct {
+	Kind  SealedKind
+	ID    string
+	Value []byte
+}
+
+// Names of meta settings.
+const (
+	// MetaServerKeyFingerprint is the fingerprint of the server key that
+	// sealed the store's secrets (see secret.Fingerprint).
+	MetaServerKeyFingerprint = "server_key_fingerprint"
+	// MetaWriteProbe is rewritten by readiness checks to prove the store
+	// still accepts writes.
+	MetaWriteProbe = "write_probe"
+)
+
 // Querier is what can be done inside or outside a transaction.
 type Querier interface {
+	// MetaGet returns the value of a setting of the database itself,
+	// ErrNotFound if it was never set.
+	MetaGet(ctx context.Context, name string) (string, error)
+	// MetaInsert sets name to value unless it is already set (ErrConflict).
+	MetaInsert(ctx context.Context, name, value string) error
+	// MetaSet sets name to value, replacing any value.
+	MetaSet(ctx context.Context, name, value string) error
+
+	// SealedList returns every non-empty value sealed with the server key:
+	// AccessKey secrets and clusters' executor configurations, those of
+	// deleted clusters included.
+	SealedList(ctx context.Context) ([]Sealed, error)
+	// SealedUpdate replaces one sealed value; ErrNotFound if its row is gone.
+	SealedUpdate(ctx context.Context, s Sealed) error
+
 	AccessKeyPut(ctx context.Context, k upgrade.AccessKey) error
 	AccessKeyGet(ctx context.Context, id string) (upgrade.AccessKey, error)
 	AccessKeyList(ctx context.Context) ([]upgrade.AccessKey, error)

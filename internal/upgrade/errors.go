@@ -17,6 +17,7 @@ const (
 	KindClusterState                 // the cluster's state forbids the operation
 	KindTaskState                    // the task's state forbids the operation
 	KindUnavailable                  // a dependency is not reachable
+	KindQuota                        // the account holds as many of a resource as it may
 )
 
 // Resources named by not-found errors.
@@ -59,6 +60,11 @@ func ClusterStatef(format string, a ...any) error {
 // TaskStatef returns a KindTaskState error.
 func TaskStatef(format string, a ...any) error {
 	return &Error{Kind: KindTaskState, Message: fmt.Sprintf(format, a...)}
+}
+
+// Quotaf returns a KindQuota error.
+func Quotaf(format string, a ...any) error {
+	return &Error{Kind: KindQuota, Message: fmt.Sprintf(format, a...)}
 }
 
 // AsError returns the *Error in err's chain, if any.

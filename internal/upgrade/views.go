@@ -168,7 +168,8 @@ func StatusOf(t *Task, evs []TaskEvent) UpgradeStatus {
 // Laid returns an upgrade task as the engine's first pass lays it out:
 // a new upgrade that the engine has not taken up yet (no stage) is shown
 // prechecking, in a running Precheck stage that started when the task was
-// created, with the precheck message. Any other task is returned as is.
+// created, with the precheck message unless the engine wrote one (the
+// reason it keeps retrying). Any other task is returned as is.
 // Both views render through it, so they read the same before and after
 // the engine's first pass.
 func Laid(t *Task) *Task {
@@ -180,7 +181,10 @@ func Laid(t *Task) *Task {
 		return t
 	}
 	l := *t
-	l.Step, l.Stage, l.Message = StepPrechecking, StagePrecheck, PrecheckMessage(spec.TargetVersion)
+	l.Step, l.Stage = StepPrechecking, StagePrecheck
+	if l.Message == "" { // the engine may have written why it cannot take the task up yet
+		l.Message = PrecheckMessage(spec.TargetVersion)
+	}
 	l.Stages = []Stage{{Name: StagePrecheck, State: "running", Start: t.Created}}
 	return &l
 }

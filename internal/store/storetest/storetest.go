@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskNextDue", testTaskNextDue},
 		{"ConcurrentClaim", testConcurrentClaim},
 		{"Nonces", testNonces},
+		{"Meta", testMeta},
+		{"Sealed", testSealed},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
