@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/ackup/ackup/internal/service"
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -34,10 +33,10 @@ import (
 type Backend interface {
 	CreateCluster(ctx context.Context, account string, p service.CreateClusterParams) (service.Created, error)
 	DescribeCluster(ctx context.Context, account, clusterID string) (service.ClusterView, error)
-	ListClusters(ctx context.Context, account string, p store.ClusterListParams) ([]service.ClusterView, int, error)
+	ListClusters(ctx context.Context, account string, p upgrade.ClusterListParams) ([]service.ClusterView, int, error)
 	DeleteCluster(ctx context.Context, account, clusterID string) (service.Created, error)
 	ListNodePools(ctx context.Context, account, clusterID, name string) ([]service.NodePoolView, error)
-	ListNodes(ctx context.Context, account string, p store.NodeListParams) ([]upgrade.Node, int, error)
+	ListNodes(ctx context.Context, account string, p upgrade.NodeListParams) ([]upgrade.Node, int, error)
 	UpgradeCluster(ctx context.Context, account, clusterID string, p service.UpgradeParams) (string, error)
 	UpgradeStatus(ctx context.Context, account, clusterID string) (upgrade.UpgradeStatus, error)
 	PauseClusterUpgrade(ctx context.Context, account, clusterID string) error

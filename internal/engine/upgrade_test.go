@@ -260,10 +260,10 @@ func TestFaults(t *testing.T) {
 		cpVersion string
 		upgraded  int
 	}{
-		{"precheck", map[string]string{sim.TagPrecheckFail: "NodeDiskPressure"}, upgrade.TaskFailed, "PrecheckFailed", "NodeDiskPressure", from, 0},
-		{"control-plane", map[string]string{sim.TagControlPlaneFail: "true"}, upgrade.TaskFailed, "ControlPlaneUpgradeFailed", "control plane", from, 0},
-		{"never-ready", map[string]string{sim.TagNodeNeverReady: "2"}, upgrade.TaskFailed, "NodeNotReady", "did not become Ready", to, 2},
-		{"drain-blocked", map[string]string{sim.TagDrainBlocked: "1", sim.TagDrainBlockedSeconds: "300"}, upgrade.TaskSuccess, "", "", to, 3},
+		{"precheck", map[string]string{upgrade.FaultPrecheckFail: "NodeDiskPressure"}, upgrade.TaskFailed, "PrecheckFailed", "NodeDiskPressure", from, 0},
+		{"control-plane", map[string]string{upgrade.FaultControlPlaneFail: "true"}, upgrade.TaskFailed, "ControlPlaneUpgradeFailed", "control plane", from, 0},
+		{"never-ready", map[string]string{upgrade.FaultNodeNeverReady: "2"}, upgrade.TaskFailed, "NodeNotReady", "did not become Ready", to, 2},
+		{"drain-blocked", map[string]string{upgrade.FaultDrainBlocked: "1", upgrade.FaultDrainBlockedSeconds: "300"}, upgrade.TaskSuccess, "", "", to, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)

@@ -124,7 +124,7 @@ type Server struct {
 	// nonces is the replay cache on SQLite, flushed at Shutdown; nil on
 	// PostgreSQL, where every nonce is written through.
 	nonces  *sign.PersistentNonces
-	notify  *notifier // wake-ups between replicas; nil unless on PostgreSQL
+	notify  *notifier // wake-ups between replicas; nil unless the store is a store.Notifier
 	http    *http.Server
 	ln      net.Listener
 	tls     *tls.Config  // nil unless TLSAddr is set
@@ -233,8 +233,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	wake := s.Engine.Wake
-	if pg, isPG := s.Store.(*postgres.Store); isPG {
-		s.notify = newNotifier(pg, s.Engine.Wake, cfg.Logger)
+	if n, ok := s.Store.(store.Notifier); ok {
+		s.notify = newNotifier(n, s.Engine.Wake, cfg.Logger)
 		wake = s.notify.Wake
 	}
 	s.Service, err = service.New(service.Config{Store: counted, Box: box, Executor: s.executor, Wake: wake,

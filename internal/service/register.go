@@ -210,7 +210,7 @@ func (s *Service) syncLive(ctx context.Context, q store.Querier, clusterID strin
 			}
 		}
 	}
-	recorded, _, err := q.NodeList(ctx, store.NodeListParams{ClusterID: clusterID})
+	recorded, _, err := q.NodeList(ctx, upgrade.NodeListParams{ClusterID: clusterID})
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskNextDue", testTaskNextDue},
 		{"ConcurrentClaim", testConcurrentClaim},
 		{"Nonces", testNonces},
+		{"Notifier", testNotifier},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
