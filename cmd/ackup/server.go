@@ -39,10 +39,6 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *simSpeed <= 0 {
-		fmt.Fprintln(stderr, "ackup server: --sim-speed must be positive")
-		return 2
-	}
 	actions, err := kubecfg.ReadActionsFile(*actionsFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "ackup server: --actions-file: %v\n", err)
@@ -59,7 +55,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	logger := slog.New(h)
-	srv, err := server.Open(ctx, server.Config{
+	cfg := server.Config{
 		Addr: *addr, DB: *db, KeyFile: *keyFile, SimSpeed: *simSpeed, Lease: *lease, RateLimit: *rateLimit, EngineOwner: *engineOwner,
 		TLSAddr: *tlsAddr, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, TLSSANs: tlsSANs,
 		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
@@ -67,7 +63,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Out:             stdout, Logger: logger,
 		RequireContentMD5: *requireMD5, MaxNonces: *maxNonces, BodyReadTimeout: *bodyTimeout,
 		Actions: actions, AllowKubeconfigExec: *allowKubeconfigExec,
-	})
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "ackup server: %v\n", err)
+		return 2
+	}
+	srv, err := server.Open(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "ackup server: %v\n", err)
 		return 1

@@ -69,12 +69,11 @@ var _ Backend = (*service.Service)(nil)
 // allow first and call ReadBody only for a request that passed, so that an
 // unauthenticated client never makes the server buffer a body.
 type AuthRequest struct {
-	Method     string
-	Host       string // r.Host as the client sent it, with :port if any
-	RawPath    string // the escaped path as received
-	RawQuery   string // the query as received, without '?'
-	RequestURI string // the unmodified request-target (some legacy clients sign it verbatim)
-	Header     http.Header
+	Method   string
+	Host     string // r.Host as the client sent it, with :port if any
+	RawPath  string // the escaped path as received
+	RawQuery string // the query as received, without '?'
+	Header   http.Header
 	// ContentLength is the declared body length (-1: unknown, chunked).
 	ContentLength int64
 	// ReadBody reads the whole body (at most 1 MiB) and returns it, the same
@@ -88,8 +87,8 @@ type AuthRequest struct {
 // capitalised shape {"Code","Message","RequestId","HostId","Recommend"}
 // with the HTTP status of its code (InvalidAccessKeyId.NotFound 404,
 // Forbidden.RAM 403, everything else 400). The wiring in cmd/ackup converts
-// a *sign.Error into an AuthError; any error in the chain that has
-// AuthCode() and AuthMessage() methods is treated the same way.
+// a *sign.Error into an AuthError; an AuthError anywhere in the error's
+// chain is rendered so.
 type AuthError struct {
 	Code    string // e.g. "SignatureDoesNotMatch", "Throttling.User"
 	Message string // for the client; never a secret
@@ -100,12 +99,6 @@ type AuthError struct {
 
 // Error implements error.
 func (e *AuthError) Error() string { return e.Code + ": " + e.Message }
-
-// AuthCode returns the gateway error code.
-func (e *AuthError) AuthCode() string { return e.Code }
-
-// AuthMessage returns the message for the client.
-func (e *AuthError) AuthMessage() string { return e.Message }
 
 // Config configures the handler New returns.
 type Config struct {

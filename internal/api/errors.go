@@ -96,13 +96,6 @@ var (
 	errPanic = &httpError{status: internal.status, code: internal.code, message: internalMessage}
 )
 
-// authCoder is an authentication failure: *AuthError, or any error that
-// carries a gateway code the same way.
-type authCoder interface {
-	AuthCode() string
-	AuthMessage() string
-}
-
 // errorBody is an error response in either shape.
 type errorBody struct {
 	status    int
@@ -119,13 +112,13 @@ type errorBody struct {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := errorBody{requestID: RequestID(r.Context())}
 	var (
-		ac authCoder
+		ae *AuthError
 		he *httpError
 		ue *upgrade.Error
 	)
 	switch {
-	case errors.As(err, &ac):
-		e.gateway, e.code, e.message = true, ac.AuthCode(), ac.AuthMessage()
+	case errors.As(err, &ae):
+		e.gateway, e.code, e.message = true, ae.Code, ae.Message
 		e.status = http.StatusBadRequest
 		if st, ok := gatewayStatus[e.code]; ok {
 			e.status = st
@@ -133,8 +126,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if e.message == "" {
 			e.message = gatewayMessages[e.code]
 		}
-		var ae *AuthError
-		if errors.As(err, &ae) && ae.RetryAfter > 0 {
+		if ae.RetryAfter > 0 {
 			w.Header().Set("x-acs-retry-after", strconv.FormatInt(ae.RetryAfter.Milliseconds(), 10))
 		}
 	case errors.As(err, &he):

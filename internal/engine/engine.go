@@ -90,9 +90,6 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{cfg: cfg, wake: make(chan struct{}, 1), inflight: map[string]bool{}}, nil
 }
 
-// Owner returns the name this instance leases tasks under.
-func (e *Engine) Owner() string { return e.cfg.Owner }
-
 // QueueDepth returns how many tasks this instance has claimed and not yet
 // finished a pass over: those waiting for a worker plus those in a pass.
 func (e *Engine) QueueDepth() int {

@@ -362,3 +362,79 @@ func TestFencing(t *testing.T) {
 		t.Fatal("a stale engine wrote events")
 	}
 }
+
+// TestDrainTimeoutPolicies drives the engine's three answers to a drain
+// that stays blocked past the executor's timeout, with the simulator's
+// drain-timeout fault on the second of three nodes.
+func TestDrainTimeoutPolicies(t *testing.T) {
+	tags := func(policy string) []upgrade.Tag {
+		return []upgrade.Tag{{Key: upgrade.FaultDrainBlocked, Value: "2"}, {Key: upgrade.FaultDrainTimeout, Value: policy}}
+	}
+	blockedNode := func(f *fixture, cid string) upgrade.Node {
+		for _, n := range f.nodes(cid) {
+			if upgrade.NodeOrdinal(n.IP) == 2 {
+				return n
+			}
+		}
+		f.t.Fatal("no second node")
+		return upgrade.Node{}
+	}
+	t.Run(executor.DrainFail, func(t *testing.T) {
+		f := newFixture(t)
+		cid := f.createCluster(from, tags(executor.DrainFail), 3)
+		tid, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := f.runChecked(cid, tid)
+		if tk.State != upgrade.TaskFailed || tk.ErrorCode != "NodeDrainTimeout" || !strings.Contains(tk.ErrorMessage, "stayed blocked") {
+			t.Fatalf("task %s %s %q; want failed with NodeDrainTimeout", tk.State, tk.ErrorCode, tk.ErrorMessage)
+		}
+		if r := f.reasons(tid); r["NodeDrainTimeout"] != 1 || r["NodeUpgraded"] != 1 {
+			t.Fatalf("events %v; want one NodeDrainTimeout after one node upgraded", r)
+		}
+	})
+	t.Run(executor.DrainSkip, func(t *testing.T) {
+		f := newFixture(t)
+		cid := f.createCluster(from, tags(executor.DrainSkip), 3)
+		tid, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk := f.runChecked(cid, tid); tk.State != upgrade.TaskSuccess {
+			t.Fatalf("task %s %q; want success with the node skipped", tk.State, tk.ErrorMessage)
+		}
+		if r := f.reasons(tid); r["NodeDrainTimeout"] != 1 || r["NodeSkipped"] != 1 || r["NodeUpgraded"] != 2 {
+			t.Fatalf("events %v; want one timeout, one skip and two nodes upgraded", r)
+		}
+		if n := blockedNode(f, cid); n.Version != from || n.Unschedulable {
+			t.Fatalf("skipped node %s at %s, unschedulable %v; want it left at %s and schedulable", n.Name, n.Version, n.Unschedulable, from)
+		}
+	})
+	t.Run(executor.DrainPause, func(t *testing.T) {
+		f := newFixture(t)
+		cid := f.createCluster(from, tags(executor.DrainPause), 3)
+		tid, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paused := func() bool { return f.task(tid).State == upgrade.TaskPaused }
+		f.runUntil(paused)
+		f.checkInvariants(cid, tid)
+		if r := f.reasons(tid); r["NodeDrainTimeout"] != 1 || r["TaskPaused"] != 1 {
+			t.Fatalf("events %v; want one NodeDrainTimeout and the task paused", r)
+		}
+		if n := blockedNode(f, cid); !n.Unschedulable || n.Version != from {
+			t.Fatalf("blocked node %s unschedulable %v at %s; want it still cordoned at %s", n.Name, n.Unschedulable, n.Version, from)
+		}
+		// Resuming drains the node again with a fresh timeout; the budget
+		// still blocks it, so the task pauses once more.
+		if err := f.svc.ResumeTask(f.ctx, f.acct, tid); err != nil {
+			t.Fatal(err)
+		}
+		f.runUntil(func() bool { return paused() && f.reasons(tid)["NodeDrainTimeout"] == 2 })
+		if r := f.reasons(tid); r["TaskPaused"] != 2 {
+			t.Fatalf("events %v; want the task paused again after the second timeout", r)
+		}
+	})
+}

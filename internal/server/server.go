@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -45,7 +46,8 @@ type Config struct {
 	// file's path plus ".key", or ackup.key in the working directory for
 	// PostgreSQL; every replica must share it).
 	KeyFile string
-	// SimSpeed is simulated seconds per real second (default 1).
+	// SimSpeed is simulated seconds per real second (default 1; negative
+	// is invalid).
 	SimSpeed float64
 	// AccessKeyID and AccessKeySecret, when both set, are registered as an
 	// active key of the default account at start.
@@ -56,12 +58,12 @@ type Config struct {
 	Out io.Writer
 	// Logger is the server's logger (default slog.Default()).
 	Logger *slog.Logger
-	// Lease is the engine's task lease (default 15s).
+	// Lease is the engine's task lease (default 15s; negative is invalid).
 	Lease time.Duration
 	// EngineOwner names this replica in leases (default host-pid-random).
 	EngineOwner string
 	// RateLimit is the requests per second allowed to each AccessKey before
-	// Throttling.User (0: no limit).
+	// Throttling.User (0: no limit; negative is invalid).
 	RateLimit float64
 
 	// Limits on what a client can make the server hold (docs/security.md).
@@ -110,6 +112,21 @@ type Config struct {
 	AllowKubeconfigExec bool
 }
 
+// Validate reports the first setting of c that Open would refuse. Zero
+// values are valid: they take the defaults. cmd/ackup calls it on the
+// flags it read, so the command and the server agree on what is valid.
+func (c Config) Validate() error {
+	switch {
+	case c.SimSpeed < 0 || math.IsNaN(c.SimSpeed) || math.IsInf(c.SimSpeed, 0):
+		return fmt.Errorf("sim speed %v: want a positive number of simulated seconds per real second", c.SimSpeed)
+	case c.Lease < 0:
+		return fmt.Errorf("lease %s: want a positive duration", c.Lease)
+	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
+		return fmt.Errorf("rate limit %v: want a positive number of requests per second, or 0 for no limit", c.RateLimit)
+	}
+	return nil
+}
+
 // Server is an assembled ackup.
 type Server struct {
 	cfg     Config
@@ -149,7 +166,7 @@ func (c *Config) defaults() {
 			c.KeyFile = c.DB + ".key"
 		}
 	}
-	if c.SimSpeed <= 0 {
+	if c.SimSpeed == 0 {
 		c.SimSpeed = 1
 	}
 	if c.Out == nil {
@@ -177,6 +194,9 @@ func isPostgres(db string) bool {
 // the server key, registers the configured AccessKey (or creates one on the
 // first start), and builds the engine and HTTP handler. Nothing listens yet.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("server configuration: %w", err)
+	}
 	cfg.defaults()
 	s := &Server{cfg: cfg, sim: &sim.Executor{Speed: cfg.SimSpeed}}
 	// Nonces are kept 2 x the verifier's window (decisions.md, Requests) in
