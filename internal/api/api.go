@@ -143,7 +143,8 @@ type Config struct {
 // most 128 MiB should every one of them reach the 1 MiB limit.
 const DefaultAuthBodyReads = 128
 
-// maxBodyBytes is the largest request body accepted (decisions.md).
+// maxBodyBytes is the largest request body accepted (docs/decisions.md,
+// Requests).
 const maxBodyBytes = 1 << 20
 
 // server holds the validated configuration shared by all handlers.

@@ -21,7 +21,8 @@ type errorCode struct {
 	status int
 }
 
-// The one mapping from domain errors to ACK codes (decisions.md, Errors).
+// The one mapping from domain errors to ACK codes (docs/decisions.md,
+// Errors; every code is listed in docs/errors.md).
 var (
 	kindCodes = map[upgrade.Kind]errorCode{
 		upgrade.KindInvalid:      {"InvalidParameter", http.StatusBadRequest},
@@ -194,7 +195,7 @@ func (e *errorBody) appendJSON(b []byte) []byte {
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(e.status), 10)
 	// The capitalised spelling again, for the legacy alibaba-cloud-sdk-go
-	// and the aliyun CLI, which read only these keys (decisions.md, Errors).
+	// and the aliyun CLI, which read only these keys (docs/decisions.md, Errors).
 	b = append(b, `,"Code":`...)
 	b = appendJSONString(b, e.code)
 	b = append(b, `,"Message":`...)
