@@ -3,6 +3,7 @@ package layers_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"strings"
@@ -109,12 +110,14 @@ func place(p string) (rank int, family string, ok bool) {
 	return 0, "", false
 }
 
-func TestLayers(t *testing.T) {
-	for _, p := range listPackages(t) {
+// layerViolations lists the imports of pkgs that break the layering.
+func layerViolations(pkgs []pkg) []string {
+	var out []string
+	for _, p := range pkgs {
 		from := rel(p.ImportPath)
 		rank, family, ok := place(from)
 		if !ok {
-			t.Errorf("package %s is in no layer: place it in internal/layers/layers_test.go and docs/architecture.md", from)
+			out = append(out, fmt.Sprintf("package %s is in no layer: place it in internal/layers/layers_test.go and docs/architecture.md", from))
 			continue
 		}
 		for _, imp := range p.Imports {
@@ -127,14 +130,18 @@ func TestLayers(t *testing.T) {
 				continue // reported as a package of its own
 			}
 			if tfamily != family && trank >= rank {
-				t.Errorf("%s (layer %d) imports %s (layer %d): a package may import only lower layers; move the type it needs down", from, rank, to, trank)
+				out = append(out, fmt.Sprintf("%s (layer %d) imports %s (layer %d): a package may import only lower layers; move the type it needs down", from, rank, to, trank))
 			}
 		}
 	}
+	return out
 }
 
-func TestImportsStayPut(t *testing.T) {
-	for _, p := range listPackages(t) {
+// misplacedImports lists the imports of pkgs that only a few packages may
+// make.
+func misplacedImports(pkgs []pkg) []string {
+	var out []string
+	for _, p := range pkgs {
 		from := rel(p.ImportPath)
 		for _, imp := range p.Imports {
 			for _, o := range only {
@@ -146,13 +153,57 @@ func TestImportsStayPut(t *testing.T) {
 					allowed = allowed || under(from, a)
 				}
 				if !allowed {
-					t.Errorf("%s imports %s: %s (allowed in %v)", from, imp, o.why, o.allowed)
+					out = append(out, fmt.Sprintf("%s imports %s: %s (allowed in %v)", from, imp, o.why, o.allowed))
 				}
 			}
 		}
 	}
+	return out
 }
 
+func TestLayers(t *testing.T) {
+	for _, v := range layerViolations(listPackages(t)) {
+		t.Error(v)
+	}
+}
+
+func TestImportsStayPut(t *testing.T) {
+	for _, v := range misplacedImports(listPackages(t)) {
+		t.Error(v)
+	}
+}
+
+// TestFenceCatchesLeaks feeds the checks the leaks they exist for, so that
+// a rule that stopped working would be noticed.
+func TestFenceCatchesLeaks(t *testing.T) {
+	leaks := []pkg{
+		{ImportPath: module + "/internal/api", Imports: []string{module + "/internal/server"}},
+		{ImportPath: module + "/internal/store", Imports: []string{module + "/internal/engine"}},
+		{ImportPath: module + "/internal/upgrade", Imports: []string{module + "/internal/store"}},
+		{ImportPath: module + "/internal/engine", Imports: []string{module + "/internal/service"}},
+		{ImportPath: module + "/internal/newthing"},
+	}
+	if got := layerViolations(leaks); len(got) != len(leaks) {
+		t.Errorf("layer check found %d of %d leaks: %q", len(got), len(leaks), got)
+	}
+	misplaced := []pkg{
+		{ImportPath: module + "/internal/service", Imports: []string{"k8s.io/client-go/kubernetes"}},
+		{ImportPath: module + "/internal/api", Imports: []string{module + "/internal/store/sqlite"}},
+		{ImportPath: module + "/internal/engine", Imports: []string{"github.com/jackc/pgx/v5"}},
+		{ImportPath: module + "/internal/console", Imports: []string{module + "/internal/executor/sim"}},
+	}
+	if got := misplacedImports(misplaced); len(got) != len(misplaced) {
+		t.Errorf("import check found %d of %d misplaced imports: %q", len(got), len(misplaced), got)
+	}
+	fine := []pkg{
+		{ImportPath: module + "/internal/store/sqlite", Imports: []string{module + "/internal/store", "modernc.org/sqlite"}},
+		{ImportPath: module + "/internal/server", Imports: []string{module + "/internal/store/postgres", module + "/internal/executor/kube"}},
+		{ImportPath: module + "/internal/executor/kube", Imports: []string{"k8s.io/client-go/kubernetes", module + "/internal/executor"}},
+	}
+	if got := append(layerViolations(fine), misplacedImports(fine)...); len(got) > 0 {
+		t.Errorf("the checks refuse allowed imports: %q", got)
+	}
+}
 func TestPackagesHaveDocComments(t *testing.T) {
 	for _, p := range listPackages(t) {
 		want := "Package " + p.Name + " "
