@@ -54,8 +54,8 @@ type Executor struct {
 type NodeState struct {
 	// Cordoned: NodeCordon was called and NodeUncordon not since.
 	Cordoned bool
-	// Version is the version NodeUpgrade last brought the node to, empty
-	// if none since the node was cordoned.
+	// Version is the version NodeUpgrade brought the node to, empty if
+	// no NodeUpgrade has finished since the node was last uncordoned.
 	Version string
 }
 
