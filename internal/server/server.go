@@ -199,7 +199,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cfg.defaults()
 	s := &Server{cfg: cfg, sim: &sim.Executor{Speed: cfg.SimSpeed}}
-	// Nonces are kept 2 x the verifier's window (decisions.md, Requests) in
+	// Nonces are kept 2 x the verifier's window (docs/decisions.md, Requests) in
 	// the store, so that they survive a restart: on PostgreSQL every one is
 	// written through (replicas share them); on SQLite memory answers and
 	// the store is written behind for reads, through for writes.
