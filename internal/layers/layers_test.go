@@ -21,7 +21,7 @@ var layers = []struct {
 	rank     int
 	families []string
 }{
-	{0, []string{"internal/upgrade", "internal/secret", "internal/kubecfg", "internal/layers"}},
+	{0, []string{"internal/upgrade", "internal/secret", "internal/tlsca", "internal/kubecfg", "internal/layers"}},
 	{1, []string{"internal/store", "internal/executor"}},
 	{2, []string{"internal/engine", "internal/service", "internal/sign", "internal/metrics"}},
 	{3, []string{"internal/api", "internal/console"}},
