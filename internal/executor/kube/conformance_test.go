@@ -32,7 +32,7 @@ func TestConformance(t *testing.T) {
 		reconfigure := func(t *testing.T, env *executortest.Env, mod func(*Config)) {
 			cfg := e.ex.Config()
 			mod(&cfg)
-			ex, err := New(cfg)
+			ex, err := New(cfg, Options{Actions: testActions(e.agent)})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -55,9 +55,7 @@ func TestConformance(t *testing.T) {
 				}
 			},
 			FailControlPlane: func(t *testing.T, env *executortest.Env) {
-				reconfigure(t, env, func(c *Config) {
-					c.ControlPlaneAction.Command = kubetest.FailCommand("the new kube-apiserver did not start")
-				})
+				reconfigure(t, env, func(c *Config) { c.ControlPlaneAction.Name = failCP })
 			},
 			// A pod of its own on the node, under a budget that allows no
 			// disruption, and a drain timeout of a minute.
