@@ -11,7 +11,7 @@ import (
 	cs "github.com/alibabacloud-go/cs-20151215/v7/client"
 	"github.com/alibabacloud-go/tea/dara"
 
-	"github.com/ackup/ackup/internal/executor/sim"
+	"github.com/ackup/ackup/internal/upgrade"
 )
 
 // listFlag is a flag that may be repeated; it collects every value.
@@ -30,7 +30,7 @@ func faultTags(faults []string) ([]*cs.Tag, error) {
 			return nil, usagef("--fault %q: want TAG=VALUE, e.g. drain-blocked=1", f)
 		}
 		key := ""
-		for _, ft := range sim.FaultTags {
+		for _, ft := range upgrade.FaultTags {
 			if k == ft.Key || "ackup.sim/"+k == ft.Key {
 				key = ft.Key
 			}
@@ -60,7 +60,7 @@ func clusterCreate(ctx context.Context, c *cli, name string, args []string) erro
 	fs.Usage = func() {
 		usage()
 		fmt.Fprintln(fs.Output(), "\nsimulator fault tags (--fault TAG=VALUE):")
-		for _, ft := range sim.FaultTags {
+		for _, ft := range upgrade.FaultTags {
 			fmt.Fprintf(fs.Output(), "  %s=%s\n    \t%s\n", strings.TrimPrefix(ft.Key, "ackup.sim/"), ft.Example, ft.Description)
 		}
 	}

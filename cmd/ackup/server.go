@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/server"
 	"github.com/ackup/ackup/internal/service"
 )
@@ -70,7 +70,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "ackup server: %v\n", err)
 		return 2
 	}
-	srv, err := server.Open(ctx, server.Config{
+	cfg := server.Config{
 		Addr: *addr, DB: *db, KeyFile: *keyFile, Key: key, SimSpeed: *simSpeed, Lease: *lease, RateLimit: *rateLimit, MaxClustersPerAccount: *maxClusters, EngineOwner: *engineOwner,
 		TLSAddr: *tlsAddr, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, TLSSANs: tlsSANs,
 		AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
@@ -78,7 +78,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Out:             stdout, Logger: logger,
 		RequireContentMD5: *requireMD5, MaxNonces: *maxNonces, BodyReadTimeout: *bodyTimeout,
 		Actions: actions, AllowKubeconfigExec: *allowKubeconfigExec,
-	})
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "ackup server: %v\n", err)
+		return 2
+	}
+	srv, err := server.Open(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "ackup server: %v\n", err)
 		return 1

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/ackup/ackup/internal/service"
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -34,10 +33,10 @@ import (
 type Backend interface {
 	CreateCluster(ctx context.Context, account string, p service.CreateClusterParams) (service.Created, error)
 	DescribeCluster(ctx context.Context, account, clusterID string) (service.ClusterView, error)
-	ListClusters(ctx context.Context, account string, p store.ClusterListParams) ([]service.ClusterView, int, error)
+	ListClusters(ctx context.Context, account string, p upgrade.ClusterListParams) ([]service.ClusterView, int, error)
 	DeleteCluster(ctx context.Context, account, clusterID string) (service.Created, error)
 	ListNodePools(ctx context.Context, account, clusterID, name string) ([]service.NodePoolView, error)
-	ListNodes(ctx context.Context, account string, p store.NodeListParams) ([]upgrade.Node, int, error)
+	ListNodes(ctx context.Context, account string, p upgrade.NodeListParams) ([]upgrade.Node, int, error)
 	UpgradeCluster(ctx context.Context, account, clusterID string, p service.UpgradeParams) (string, error)
 	UpgradeStatus(ctx context.Context, account, clusterID string) (upgrade.UpgradeStatus, error)
 	PauseClusterUpgrade(ctx context.Context, account, clusterID string) error
@@ -70,12 +69,11 @@ var _ Backend = (*service.Service)(nil)
 // allow first and call ReadBody only for a request that passed, so that an
 // unauthenticated client never makes the server buffer a body.
 type AuthRequest struct {
-	Method     string
-	Host       string // r.Host as the client sent it, with :port if any
-	RawPath    string // the escaped path as received
-	RawQuery   string // the query as received, without '?'
-	RequestURI string // the unmodified request-target (some legacy clients sign it verbatim)
-	Header     http.Header
+	Method   string
+	Host     string // r.Host as the client sent it, with :port if any
+	RawPath  string // the escaped path as received
+	RawQuery string // the query as received, without '?'
+	Header   http.Header
 	// ContentLength is the declared body length (-1: unknown, chunked).
 	ContentLength int64
 	// ReadBody reads the whole body (at most 1 MiB) and returns it, the same
@@ -89,8 +87,8 @@ type AuthRequest struct {
 // capitalised shape {"Code","Message","RequestId","HostId","Recommend"}
 // with the HTTP status of its code (InvalidAccessKeyId.NotFound 404,
 // Forbidden.RAM 403, everything else 400). The wiring in cmd/ackup converts
-// a *sign.Error into an AuthError; any error in the chain that has
-// AuthCode() and AuthMessage() methods is treated the same way.
+// a *sign.Error into an AuthError; an AuthError anywhere in the error's
+// chain is rendered so.
 type AuthError struct {
 	Code    string // e.g. "SignatureDoesNotMatch", "Throttling.User"
 	Message string // for the client; never a secret
@@ -101,12 +99,6 @@ type AuthError struct {
 
 // Error implements error.
 func (e *AuthError) Error() string { return e.Code + ": " + e.Message }
-
-// AuthCode returns the gateway error code.
-func (e *AuthError) AuthCode() string { return e.Code }
-
-// AuthMessage returns the message for the client.
-func (e *AuthError) AuthMessage() string { return e.Message }
 
 // Config configures the handler New returns.
 type Config struct {
@@ -151,7 +143,8 @@ type Config struct {
 // most 128 MiB should every one of them reach the 1 MiB limit.
 const DefaultAuthBodyReads = 128
 
-// maxBodyBytes is the largest request body accepted (decisions.md).
+// maxBodyBytes is the largest request body accepted (docs/decisions.md,
+// Requests).
 const maxBodyBytes = 1 << 20
 
 // server holds the validated configuration shared by all handlers.

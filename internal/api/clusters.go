@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/ackup/ackup/internal/service"
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -103,7 +102,7 @@ func (s *server) describeClusterDetail(ctx context.Context, c *call) (any, error
 
 func (s *server) describeClustersV1(ctx context.Context, c *call) (any, error) {
 	number, size := c.queryInt("page_number", 1), c.queryInt("page_size", 10)
-	p := store.ClusterListParams{
+	p := upgrade.ClusterListParams{
 		ClusterID: c.query.Get("cluster_id"), Name: c.query.Get("name"), ClusterType: c.query.Get("cluster_type"),
 		ClusterSpec: c.query.Get("cluster_spec"), Profile: c.query.Get("profile"), RegionID: c.query.Get("region_id"),
 		Offset: (number - 1) * size, Limit: size,
@@ -176,7 +175,7 @@ func (s *server) describeClusterNodePools(ctx context.Context, c *call) (any, er
 // here over the full list, then paged.
 func (s *server) describeClusterNodes(ctx context.Context, c *call) (any, error) {
 	number, size := c.queryInt("pageNumber", 1), c.queryInt("pageSize", 10)
-	p := store.NodeListParams{ClusterID: c.path("ClusterId"), NodePoolID: c.query.Get("nodepool_id"),
+	p := upgrade.NodeListParams{ClusterID: c.path("ClusterId"), NodePoolID: c.query.Get("nodepool_id"),
 		InstanceIDs: splitList(c.query.Get("instanceIds")), Offset: (number - 1) * size, Limit: size}
 	state := c.query.Get("state")
 	var (
@@ -201,7 +200,7 @@ func (s *server) describeClusterNodes(ctx context.Context, c *call) (any, error)
 }
 
 // nodesInState returns the page p asks for among the nodes in state.
-func (s *server) nodesInState(ctx context.Context, account string, p store.NodeListParams, state string) ([]upgrade.Node, int, error) {
+func (s *server) nodesInState(ctx context.Context, account string, p upgrade.NodeListParams, state string) ([]upgrade.Node, int, error) {
 	offset, limit := p.Offset, p.Limit
 	p.Offset, p.Limit = 0, 0
 	all, _, err := s.backend.ListNodes(ctx, account, p)

@@ -11,7 +11,7 @@ import (
 )
 
 // XML responses are derived from the JSON encoding, so both views always
-// agree. The mapping (decisions.md leaves the details open):
+// agree. The mapping (docs/decisions.md leaves the details to this file):
 //
 //   - the document is <{Operation}Response> holding the JSON body's members;
 //   - an object member becomes an element named after its key;

@@ -21,7 +21,8 @@ type errorCode struct {
 	status int
 }
 
-// The one mapping from domain errors to ACK codes (decisions.md, Errors).
+// The one mapping from domain errors to ACK codes (docs/decisions.md,
+// Errors; every code is listed in docs/errors.md).
 var (
 	kindCodes = map[upgrade.Kind]errorCode{
 		upgrade.KindInvalid:      {"InvalidParameter", http.StatusBadRequest},
@@ -98,13 +99,6 @@ var (
 	errPanic = &httpError{status: internal.status, code: internal.code, message: internalMessage}
 )
 
-// authCoder is an authentication failure: *AuthError, or any error that
-// carries a gateway code the same way.
-type authCoder interface {
-	AuthCode() string
-	AuthMessage() string
-}
-
 // errorBody is an error response in either shape.
 type errorBody struct {
 	status    int
@@ -121,13 +115,13 @@ type errorBody struct {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := errorBody{requestID: RequestID(r.Context())}
 	var (
-		ac authCoder
+		ae *AuthError
 		he *httpError
 		ue *upgrade.Error
 	)
 	switch {
-	case errors.As(err, &ac):
-		e.gateway, e.code, e.message = true, ac.AuthCode(), ac.AuthMessage()
+	case errors.As(err, &ae):
+		e.gateway, e.code, e.message = true, ae.Code, ae.Message
 		e.status = http.StatusBadRequest
 		if st, ok := gatewayStatus[e.code]; ok {
 			e.status = st
@@ -135,8 +129,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if e.message == "" {
 			e.message = gatewayMessages[e.code]
 		}
-		var ae *AuthError
-		if errors.As(err, &ae) && ae.RetryAfter > 0 {
+		if ae.RetryAfter > 0 {
 			w.Header().Set("x-acs-retry-after", strconv.FormatInt(ae.RetryAfter.Milliseconds(), 10))
 		}
 	case errors.As(err, &he):
@@ -204,7 +197,7 @@ func (e *errorBody) appendJSON(b []byte) []byte {
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(e.status), 10)
 	// The capitalised spelling again, for the legacy alibaba-cloud-sdk-go
-	// and the aliyun CLI, which read only these keys (decisions.md, Errors).
+	// and the aliyun CLI, which read only these keys (docs/decisions.md, Errors).
 	b = append(b, `,"Code":`...)
 	b = appendJSONString(b, e.code)
 	b = append(b, `,"Message":`...)

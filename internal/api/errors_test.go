@@ -123,17 +123,10 @@ func TestRecommendLinksToTheCodesAnchor(t *testing.T) {
 	}
 }
 
-// signError stands for *sign.Error once the wiring gives it these methods.
-type signError struct{ code string }
-
-func (e signError) Error() string       { return e.code }
-func (e signError) AuthCode() string    { return e.code }
-func (e signError) AuthMessage() string { return "" }
-
-func TestAnyErrorWithAnAuthCodeIsAGatewayError(t *testing.T) {
+func TestWrappedAuthErrorIsAGatewayError(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
-	testAuthFailures := map[string]error{"x": fmt.Errorf("verify: %w", signError{"InvalidAccessKeyId.Inactive"})}
+	testAuthFailures := map[string]error{"x": fmt.Errorf("verify: %w", &AuthError{Code: "InvalidAccessKeyId.Inactive"})}
 	h, _ := New(Config{Backend: ts.backend, Logger: discardLogger(), NewRequestID: func() string { return testRequestID },
 		Authenticate: func(_ context.Context, r *AuthRequest) (string, error) { return "", testAuthFailures["x"] }})
 	ts.h = h

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ackup/ackup/internal/service"
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -127,7 +126,7 @@ func (f *fakeBackend) DescribeCluster(_ context.Context, _, id string) (service.
 	return f.cluster(id)
 }
 
-func (f *fakeBackend) ListClusters(_ context.Context, _ string, p store.ClusterListParams) ([]service.ClusterView, int, error) {
+func (f *fakeBackend) ListClusters(_ context.Context, _ string, p upgrade.ClusterListParams) ([]service.ClusterView, int, error) {
 	if err := f.begin("ListClusters", p); err != nil {
 		return nil, 0, err
 	}
@@ -154,7 +153,7 @@ func (f *fakeBackend) ListNodePools(_ context.Context, _, id, name string) ([]se
 	return f.pools[id], nil
 }
 
-func (f *fakeBackend) ListNodes(_ context.Context, _ string, p store.NodeListParams) ([]upgrade.Node, int, error) {
+func (f *fakeBackend) ListNodes(_ context.Context, _ string, p upgrade.NodeListParams) ([]upgrade.Node, int, error) {
 	if err := f.begin("ListNodes", p); err != nil {
 		return nil, 0, err
 	}

@@ -231,7 +231,7 @@ func (s *server) apiRoute(op *Operation, h handlerFunc) http.Handler {
 			return
 		}
 		c := &call{r: r, op: op, requestID: st.requestID, w: w, s: s, authReq: AuthRequest{Method: r.Method, Host: r.Host,
-			RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, RequestURI: r.RequestURI, Header: r.Header,
+			RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header,
 			ContentLength: r.ContentLength}}
 		c.authReq.ReadBody = c.readBody
 		c.inAuth = true
@@ -241,9 +241,9 @@ func (s *server) apiRoute(op *Operation, h handlerFunc) http.Handler {
 			err = errors.New("api: Authenticate returned no account and no error")
 		}
 		if err != nil {
-			var ac authCoder
-			if s.authErr != nil && errors.As(err, &ac) {
-				s.authErr(ac.AuthCode())
+			var ae *AuthError
+			if s.authErr != nil && errors.As(err, &ae) {
+				s.authErr(ae.Code)
 			}
 			if !c.bodyRead || c.bodyErr != nil {
 				abandonBody(w, r)

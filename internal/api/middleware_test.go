@@ -159,8 +159,7 @@ func TestAuthenticateSeesTheWireForm(t *testing.T) {
 		t.Fatal("Authenticate not called")
 	}
 	if got.Method != "POST" || got.Host != "cs.cn-hangzhou.aliyuncs.com:8080" || got.RawPath != "/clusters/c%2F1/checks" ||
-		got.RawQuery != "x=a+b%2A&y" || string(gotBody) != body || got.ContentLength != int64(len(body)) || got.Header.Get("X-Acs-Date") != "2024-01-01T00:00:00Z" ||
-		got.RequestURI != r.RequestURI {
+		got.RawQuery != "x=a+b%2A&y" || string(gotBody) != body || got.ContentLength != int64(len(body)) || got.Header.Get("X-Acs-Date") != "2024-01-01T00:00:00Z" {
 		t.Errorf("AuthRequest %+v", got)
 	}
 }

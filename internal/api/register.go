@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/upgrade"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/upgrade"
 )

@@ -59,7 +59,7 @@ func (s *server) writeSuccess(w http.ResponseWriter, r *http.Request, op *Operat
 	writeRaw(w, op.SuccessStatus, xmlContentType, out.Bytes())
 }
 
-// wantsXML applies decisions.md's negotiation: XML when Accept asks for
+// wantsXML applies docs/decisions.md's negotiation: XML when Accept asks for
 // application/xml or text/xml, or when there is no Accept header (ACK's
 // documented default; an empty Accept counts as none); JSON when it asks for
 // application/json, application/* or */*. When both are acceptable the

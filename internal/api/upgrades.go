@@ -102,7 +102,7 @@ func decodeUpgradeNodePool(body []byte) (service.NodePoolUpgradeParams, error) {
 
 // upgradeStatusBody is GetUpgradeStatus's body: all five fields always
 // present, empty strings rather than absent, and the whole upgrade_task as
-// the real service sends it (decisions.md, The whole upgrade_task).
+// the real service sends it (docs/decisions.md, The whole upgrade_task).
 type upgradeStatusBody struct {
 	ErrorMessage     string          `json:"error_message"`
 	PrecheckReportID string          `json:"precheck_report_id"`

@@ -17,7 +17,6 @@ import (
 	"github.com/alibabacloud-go/tea/dara"
 
 	"github.com/ackup/ackup/internal/server"
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -81,7 +80,7 @@ func (l *LocalServer) ClusterIDs(ctx context.Context) ([]string, error) {
 	const page = 1000
 	var ids []string
 	for {
-		cs, _, err := l.Store.ClusterList(ctx, store.ClusterListParams{Offset: len(ids), Limit: page})
+		cs, _, err := l.Store.ClusterList(ctx, upgrade.ClusterListParams{Offset: len(ids), Limit: page})
 		if err != nil {
 			return nil, err
 		}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/ackup/ackup/internal/executor/sim"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/upgrade"
 )
@@ -64,10 +63,10 @@ func TestCreateClusterAndUpgrade(t *testing.T) {
 	waitFor(t, b, 15*time.Second, `document.querySelectorAll('input[data-fault]').length > 0 && document.querySelectorAll('#create-version option').length > 0`)
 	b.do(t, 15*time.Second,
 		chromedp.SendKeys(chromedp.CSS("#create-name"), "web-prod"),
-		chromedp.Click(chromedp.CSS(`input[data-fault="`+sim.TagDrainBlocked+`"]`)),
-		chromedp.SetValue(chromedp.CSS(`input[data-fault-value="`+sim.TagDrainBlocked+`"]`), "1"),
-		chromedp.Click(chromedp.CSS(`input[data-fault="`+sim.TagDrainBlockedSeconds+`"]`)),
-		chromedp.SetValue(chromedp.CSS(`input[data-fault-value="`+sim.TagDrainBlockedSeconds+`"]`), "1000"),
+		chromedp.Click(chromedp.CSS(`input[data-fault="`+upgrade.FaultDrainBlocked+`"]`)),
+		chromedp.SetValue(chromedp.CSS(`input[data-fault-value="`+upgrade.FaultDrainBlocked+`"]`), "1"),
+		chromedp.Click(chromedp.CSS(`input[data-fault="`+upgrade.FaultDrainBlockedSeconds+`"]`)),
+		chromedp.SetValue(chromedp.CSS(`input[data-fault-value="`+upgrade.FaultDrainBlockedSeconds+`"]`), "1000"),
 		chromedp.Click(chromedp.CSS("#create-submit")),
 	)
 	waitFor(t, b, 15*time.Second, `!!document.querySelector('.form-out .ok a')`)
@@ -76,11 +75,11 @@ func TestCreateClusterAndUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := c.Tag(sim.TagDrainBlocked); v != "1" {
-		t.Errorf("cluster tags %v lack %s=1", c.Tags, sim.TagDrainBlocked)
+	if v, _ := c.Tag(upgrade.FaultDrainBlocked); v != "1" {
+		t.Errorf("cluster tags %v lack %s=1", c.Tags, upgrade.FaultDrainBlocked)
 	}
-	if v, _ := c.Tag(sim.TagDrainBlockedSeconds); v != "1000" {
-		t.Errorf("cluster tags %v lack %s=1000", c.Tags, sim.TagDrainBlockedSeconds)
+	if v, _ := c.Tag(upgrade.FaultDrainBlockedSeconds); v != "1000" {
+		t.Errorf("cluster tags %v lack %s=1000", c.Tags, upgrade.FaultDrainBlockedSeconds)
 	}
 	from := c.CurrentVersion
 
@@ -149,7 +148,7 @@ func TestPauseAndResumeFromThePage(t *testing.T) {
 	created, err := e.srv.Service.CreateCluster(ctx, service.DefaultAccount, service.CreateClusterParams{
 		Name: "pause-me", RegionID: "cn-hangzhou", KubernetesVersion: "1.32.1-aliyun.1",
 		NodePools: []service.NodePoolSpec{{Name: "default-nodepool", DesiredSize: 2}},
-		Tags:      []upgrade.Tag{{Key: sim.TagDrainBlocked, Value: "1"}, {Key: sim.TagDrainBlockedSeconds, Value: "20000"}},
+		Tags:      []upgrade.Tag{{Key: upgrade.FaultDrainBlocked, Value: "1"}, {Key: upgrade.FaultDrainBlockedSeconds, Value: "20000"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -412,7 +411,7 @@ func TestRetryAFailedUpgradeFromThePage(t *testing.T) {
 	created, err := e.srv.Service.CreateCluster(ctx, service.DefaultAccount, service.CreateClusterParams{
 		Name: "retry-me", RegionID: "cn-hangzhou", KubernetesVersion: "1.32.1-aliyun.1",
 		NodePools: []service.NodePoolSpec{{Name: "default-nodepool", DesiredSize: 1}},
-		Tags:      []upgrade.Tag{{Key: sim.TagControlPlaneFail, Value: "true"}},
+		Tags:      []upgrade.Tag{{Key: upgrade.FaultControlPlaneFail, Value: "true"}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ackup/ackup/internal/executor/sim"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -202,8 +201,8 @@ func faultsJSON() ([]byte, error) {
 		Example     string `json:"example"`
 		Description string `json:"description"`
 	}
-	out := make([]fault, 0, len(sim.FaultTags))
-	for _, f := range sim.FaultTags {
+	out := make([]fault, 0, len(upgrade.FaultTags))
+	for _, f := range upgrade.FaultTags {
 		out = append(out, fault{Key: f.Key, Example: f.Example, Description: f.Description})
 	}
 	return json.Marshal(out)

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/ackup/ackup/internal/console"
-	"github.com/ackup/ackup/internal/executor/sim"
+	"github.com/ackup/ackup/internal/upgrade"
 )
 
 func get(t *testing.T, h http.Handler, method, path string, header http.Header) *http.Response {
@@ -154,10 +154,10 @@ func TestFaultsComeFromTheSimulator(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(sim.FaultTags) {
-		t.Fatalf("faults.json has %d tags, the simulator %d", len(got), len(sim.FaultTags))
+	if len(got) != len(upgrade.FaultTags) {
+		t.Fatalf("faults.json has %d tags, the simulator %d", len(got), len(upgrade.FaultTags))
 	}
-	for i, f := range sim.FaultTags {
+	for i, f := range upgrade.FaultTags {
 		if got[i].Key != f.Key || got[i].Example != f.Example || got[i].Description != f.Description {
 			t.Errorf("fault %d: %+v, want %+v", i, got[i], f)
 		}

@@ -8,7 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// signVector is one ACS3 test vector of ack-api.md section 6, computed by
+// signVector is one ACS3 test vector of docs/wire.md, computed by
 // running the official SDK: the inputs of the request and its signature.
 type signVector struct {
 	ID        string            `json:"id"`

@@ -60,7 +60,7 @@ func snapshot(t *testing.T, c *cs.Client) string {
 	return b.String()
 }
 
-// TestErrorClasses sends one request of every error class of decisions.md
+// TestErrorClasses sends one request of every error class of docs/decisions.md
 // through the SDK (or raw, where the SDK cannot send it), checks code and
 // status, and checks that nothing changed.
 func TestErrorClasses(t *testing.T) {

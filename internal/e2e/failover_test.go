@@ -9,7 +9,7 @@ import (
 	cs "github.com/alibabacloud-go/cs-20151215/v7/client"
 	"github.com/alibabacloud-go/tea/dara"
 
-	"github.com/ackup/ackup/internal/executor/sim"
+	"github.com/ackup/ackup/internal/upgrade"
 )
 
 // Bounds of TestReplicaFailover's chaos.
@@ -142,10 +142,10 @@ func startFailoverUpgrades(t *testing.T, rs []*proc) []failoverUpgrade {
 			KubernetesVersion: dara.String("1.32.7-aliyun.1"), NumOfNodes: dara.Int64(int64(u.nodes))}
 		switch i % 10 {
 		case 3:
-			req.Tags = []*cs.Tag{{Key: dara.String(sim.TagControlPlaneFail), Value: dara.String("true")}}
+			req.Tags = []*cs.Tag{{Key: dara.String(upgrade.FaultControlPlaneFail), Value: dara.String("true")}}
 			u.final, u.errCode = "failed", "ControlPlaneUpgradeFailed"
 		case 7:
-			req.Tags = []*cs.Tag{{Key: dara.String(sim.TagPrecheckFail), Value: dara.String("NodeDiskPressure")}}
+			req.Tags = []*cs.Tag{{Key: dara.String(upgrade.FaultPrecheckFail), Value: dara.String("NodeDiskPressure")}}
 			u.final, u.errCode = "failed", "PrecheckFailed"
 		}
 		resp, err := clients[i%len(clients)].CreateCluster(req)

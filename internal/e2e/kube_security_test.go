@@ -17,8 +17,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/executor/kube/kubetest"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/server"
 )
 

@@ -11,7 +11,7 @@ import (
 )
 
 // documented is every (status, upgrade_step, upgrade_task.status) triple
-// decisions.md allows GetUpgradeStatus to answer.
+// docs/decisions.md allows GetUpgradeStatus to answer.
 var documented = map[[3]string]bool{
 	{"", "not_start", ""}:                 true,
 	{"running", "prechecking", "running"}: true,

@@ -112,9 +112,6 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{cfg: cfg, wake: make(chan struct{}, 1), inflight: map[string]bool{}, retries: map[string]*retryState{}}, nil
 }
 
-// Owner returns the name this instance leases tasks under.
-func (e *Engine) Owner() string { return e.cfg.Owner }
-
 // QueueDepth returns how many tasks this instance has claimed and not yet
 // finished a pass over: those waiting for a worker plus those in a pass.
 func (e *Engine) QueueDepth() int {
@@ -291,3 +288,7 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Owner returns the name this instance leases tasks under (readiness
+// probes write under it).
+func (e *Engine) Owner() string { return e.cfg.Owner }

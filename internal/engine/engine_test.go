@@ -141,7 +141,7 @@ func (f *fixture) task(id string) upgrade.Task {
 }
 
 func (f *fixture) nodes(clusterID string) []upgrade.Node {
-	ns, _, err := f.st.NodeList(f.ctx, store.NodeListParams{ClusterID: clusterID})
+	ns, _, err := f.st.NodeList(f.ctx, upgrade.NodeListParams{ClusterID: clusterID})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func (e *Engine) Reconcile(ctx context.Context, c store.Claim) (string, error) {
 	if p.pools, err = e.cfg.Store.NodePoolList(ctx, t.ClusterID); err != nil {
 		return string(t.Type), err
 	}
-	if p.nodes, _, err = e.cfg.Store.NodeList(ctx, store.NodeListParams{ClusterID: t.ClusterID}); err != nil {
+	if p.nodes, _, err = e.cfg.Store.NodeList(ctx, upgrade.NodeListParams{ClusterID: t.ClusterID}); err != nil {
 		return string(t.Type), err
 	}
 	if p.ex, err = e.cfg.Executor(p.cluster); err != nil {

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"testing"
 
-	"github.com/ackup/ackup/internal/executor/sim"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/upgrade"
 )
@@ -13,7 +12,7 @@ import (
 // for DescribeTaskInfo: counts, steps and the blocker as fields.
 func TestProgressIsRecorded(t *testing.T) {
 	f := newFixture(t)
-	cid := f.createCluster(from, []upgrade.Tag{{Key: sim.TagDrainBlocked, Value: "2"}, {Key: sim.TagDrainBlockedSeconds, Value: "600"}}, 2, 1)
+	cid := f.createCluster(from, []upgrade.Tag{{Key: upgrade.FaultDrainBlocked, Value: "2"}, {Key: upgrade.FaultDrainBlockedSeconds, Value: "600"}}, 2, 1)
 	tid, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +108,7 @@ func TestIgnoreWarningCheck(t *testing.T) {
 			f := newFixture(t)
 			cid, pool := masterOnlyCluster(t, f, 2)
 			c := f.cluster(cid)
-			c.Tags = append(c.Tags, upgrade.Tag{Key: sim.TagPrecheckFail, Value: tc.item})
+			c.Tags = append(c.Tags, upgrade.Tag{Key: upgrade.FaultPrecheckFail, Value: tc.item})
 			if err := f.st.ClusterUpdate(f.ctx, c); err != nil {
 				t.Fatal(err)
 			}

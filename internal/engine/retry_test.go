@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ackup/ackup/internal/executor/sim"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
@@ -61,11 +60,11 @@ func TestRetryAfterFailure(t *testing.T) {
 		name, key, value string
 		stages           string
 	}{
-		{"precheck", sim.TagPrecheckFail, "NodeDiskPressure",
+		{"precheck", upgrade.FaultPrecheckFail, "NodeDiskPressure",
 			"Precheck:failed,Precheck:success,UpgradeControlPlane:success,UpgradeNodePools:success"},
-		{"control-plane", sim.TagControlPlaneFail, "true",
+		{"control-plane", upgrade.FaultControlPlaneFail, "true",
 			"Precheck:success,UpgradeControlPlane:failed,UpgradeControlPlane:success,UpgradeNodePools:success"},
-		{"never-ready", sim.TagNodeNeverReady, "2",
+		{"never-ready", upgrade.FaultNodeNeverReady, "2",
 			"Precheck:success,UpgradeControlPlane:success,UpgradeNodePools:failed,UpgradeNodePools:success"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +119,7 @@ func TestRetryAfterFailure(t *testing.T) {
 
 func TestRetryOfAnAlwaysFaultFailsAgain(t *testing.T) {
 	f := newFixture(t)
-	cid, tid := failUpgrade(t, f, sim.TagControlPlaneFail, "always")
+	cid, tid := failUpgrade(t, f, upgrade.FaultControlPlaneFail, "always")
 	if err := f.svc.ResumeTask(f.ctx, f.acct, tid); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +133,7 @@ func TestRetryOfAnAlwaysFaultFailsAgain(t *testing.T) {
 
 func TestCancelOfAFailedUpgrade(t *testing.T) {
 	f := newFixture(t)
-	cid, tid := failUpgrade(t, f, sim.TagNodeNeverReady, "2")
+	cid, tid := failUpgrade(t, f, upgrade.FaultNodeNeverReady, "2")
 	before := f.nodes(cid)
 	if err := f.svc.CancelClusterUpgrade(f.ctx, f.acct, cid); err != nil {
 		t.Fatal(err)
@@ -158,7 +157,7 @@ func TestCancelOfAFailedUpgrade(t *testing.T) {
 
 func TestRetryRefusedOnceANewerTaskRan(t *testing.T) {
 	f := newFixture(t)
-	cid, tid := failUpgrade(t, f, sim.TagPrecheckFail, "NodeDiskPressure")
+	cid, tid := failUpgrade(t, f, upgrade.FaultPrecheckFail, "NodeDiskPressure")
 	tid2, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to})
 	if err != nil {
 		t.Fatal(err)

@@ -267,10 +267,10 @@ func TestFaults(t *testing.T) {
 		cpVersion string
 		upgraded  int
 	}{
-		{"precheck", map[string]string{sim.TagPrecheckFail: "NodeDiskPressure"}, upgrade.TaskFailed, "PrecheckFailed", "NodeDiskPressure", from, 0},
-		{"control-plane", map[string]string{sim.TagControlPlaneFail: "true"}, upgrade.TaskFailed, "ControlPlaneUpgradeFailed", "the nodes run " + from + " (3); the control plane runs " + from, from, 0},
-		{"never-ready", map[string]string{sim.TagNodeNeverReady: "2"}, upgrade.TaskFailed, "NodeNotReady", "the nodes run " + to + " (2) and " + from + " (1); the control plane runs " + to, to, 2},
-		{"drain-blocked", map[string]string{sim.TagDrainBlocked: "1", sim.TagDrainBlockedSeconds: "300"}, upgrade.TaskSuccess, "", "", to, 3},
+		{"precheck", map[string]string{upgrade.FaultPrecheckFail: "NodeDiskPressure"}, upgrade.TaskFailed, "PrecheckFailed", "NodeDiskPressure", from, 0},
+		{"control-plane", map[string]string{upgrade.FaultControlPlaneFail: "true"}, upgrade.TaskFailed, "ControlPlaneUpgradeFailed", "the nodes run " + from + " (3); the control plane runs " + from, from, 0},
+		{"never-ready", map[string]string{upgrade.FaultNodeNeverReady: "2"}, upgrade.TaskFailed, "NodeNotReady", "the nodes run " + to + " (2) and " + from + " (1); the control plane runs " + to, to, 2},
+		{"drain-blocked", map[string]string{upgrade.FaultDrainBlocked: "1", upgrade.FaultDrainBlockedSeconds: "300"}, upgrade.TaskSuccess, "", "", to, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -379,4 +379,80 @@ func TestFencing(t *testing.T) {
 	if got := len(f.reasons(tid)); got != events {
 		t.Fatal("a stale engine wrote events")
 	}
+}
+
+// TestDrainTimeoutPolicies drives the engine's three answers to a drain
+// that stays blocked past the executor's timeout, with the simulator's
+// drain-timeout fault on the second of three nodes.
+func TestDrainTimeoutPolicies(t *testing.T) {
+	tags := func(policy string) []upgrade.Tag {
+		return []upgrade.Tag{{Key: upgrade.FaultDrainBlocked, Value: "2"}, {Key: upgrade.FaultDrainTimeout, Value: policy}}
+	}
+	blockedNode := func(f *fixture, cid string) upgrade.Node {
+		for _, n := range f.nodes(cid) {
+			if upgrade.NodeOrdinal(n.IP) == 2 {
+				return n
+			}
+		}
+		f.t.Fatal("no second node")
+		return upgrade.Node{}
+	}
+	t.Run(executor.DrainFail, func(t *testing.T) {
+		f := newFixture(t)
+		cid := f.createCluster(from, tags(executor.DrainFail), 3)
+		tid, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := f.runChecked(cid, tid)
+		if tk.State != upgrade.TaskFailed || tk.ErrorCode != "NodeDrainTimeout" || !strings.Contains(tk.ErrorMessage, "stayed blocked") {
+			t.Fatalf("task %s %s %q; want failed with NodeDrainTimeout", tk.State, tk.ErrorCode, tk.ErrorMessage)
+		}
+		if r := f.reasons(tid); r["NodeDrainTimeout"] != 1 || r["NodeUpgraded"] != 1 {
+			t.Fatalf("events %v; want one NodeDrainTimeout after one node upgraded", r)
+		}
+	})
+	t.Run(executor.DrainSkip, func(t *testing.T) {
+		f := newFixture(t)
+		cid := f.createCluster(from, tags(executor.DrainSkip), 3)
+		tid, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk := f.runChecked(cid, tid); tk.State != upgrade.TaskSuccess {
+			t.Fatalf("task %s %q; want success with the node skipped", tk.State, tk.ErrorMessage)
+		}
+		if r := f.reasons(tid); r["NodeDrainTimeout"] != 1 || r["NodeSkipped"] != 1 || r["NodeUpgraded"] != 2 {
+			t.Fatalf("events %v; want one timeout, one skip and two nodes upgraded", r)
+		}
+		if n := blockedNode(f, cid); n.Version != from || n.Unschedulable {
+			t.Fatalf("skipped node %s at %s, unschedulable %v; want it left at %s and schedulable", n.Name, n.Version, n.Unschedulable, from)
+		}
+	})
+	t.Run(executor.DrainPause, func(t *testing.T) {
+		f := newFixture(t)
+		cid := f.createCluster(from, tags(executor.DrainPause), 3)
+		tid, err := f.svc.UpgradeCluster(f.ctx, f.acct, cid, service.UpgradeParams{NextVersion: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paused := func() bool { return f.task(tid).State == upgrade.TaskPaused }
+		f.runUntil(paused)
+		f.checkInvariants(cid, tid)
+		if r := f.reasons(tid); r["NodeDrainTimeout"] != 1 || r["TaskPaused"] != 1 {
+			t.Fatalf("events %v; want one NodeDrainTimeout and the task paused", r)
+		}
+		if n := blockedNode(f, cid); !n.Unschedulable || n.Version != from {
+			t.Fatalf("blocked node %s unschedulable %v at %s; want it still cordoned at %s", n.Name, n.Unschedulable, n.Version, from)
+		}
+		// Resuming drains the node again with a fresh timeout; the budget
+		// still blocks it, so the task pauses once more.
+		if err := f.svc.ResumeTask(f.ctx, f.acct, tid); err != nil {
+			t.Fatal(err)
+		}
+		f.runUntil(func() bool { return paused() && f.reasons(tid)["NodeDrainTimeout"] == 2 })
+		if r := f.reasons(tid); r["TaskPaused"] != 2 {
+			t.Fatalf("events %v; want the task paused again after the second timeout", r)
+		}
+	})
 }

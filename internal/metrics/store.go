@@ -11,20 +11,28 @@ import (
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
-// Store wraps st so that the errors its methods return are counted in
-// ackup_store_errors_total by method. Not-found, conflict and fenced are
-// answers, not failures, and a canceled context is the caller's doing, so
-// those are not counted.
+// Store wraps st so that the errors of its transactions and of its hot
+// methods are counted in ackup_store_errors_total by method. Not-found,
+// conflict and fenced are answers, not failures, and a canceled context is
+// the caller's doing, so those are not counted.
+//
+// The wrapper embeds the store and overrides only what it counts, so a
+// method added to store.Querier passes through without a new wrapper. The
+// methods counted are InTx (begin and commit), those of GetUpgradeStatus
+// (ClusterGet, TaskStatusLatest) and those of the engine's every pass
+// (TaskClaim, TaskNextDue, TaskGet, TaskFenceCheck, TaskUpdate,
+// EventAppend); an error of any other method still fails its request or
+// pass, which the request and pass metrics and the log record.
 func (m *Metrics) Store(st store.Store) store.Store {
-	return &countingStore{countingQuerier: countingQuerier{q: st, errs: m.storeErrors}, st: st}
+	return &countingStore{Store: st, q: countingQuerier{Querier: st, errs: m.storeErrors}}
 }
 
 var _ store.Store = (*countingStore)(nil)
 
 // countingStore is a store.Store whose errors are counted.
 type countingStore struct {
-	countingQuerier
-	st store.Store
+	store.Store
+	q countingQuerier // the same store, its hot methods counted
 }
 
 // InTx counts the errors of the statements fn runs, and a failure to
@@ -32,25 +40,52 @@ type countingStore struct {
 // error.
 func (s *countingStore) InTx(ctx context.Context, fn func(q store.Querier) error) error {
 	var fnErr error
-	err := s.st.InTx(ctx, func(q store.Querier) error {
-		fnErr = fn(countingQuerier{q: q, errs: s.errs})
+	err := s.Store.InTx(ctx, func(q store.Querier) error {
+		fnErr = fn(countingQuerier{Querier: q, errs: s.q.errs})
 		return fnErr
 	})
 	if fnErr == nil {
-		return s.count("InTx", err)
+		return s.q.count("InTx", err)
 	}
 	return err
 }
 
-// Ping passes through: readiness failures are reported by /readyz.
-func (s *countingStore) Ping(ctx context.Context) error { return s.st.Ping(ctx) }
+func (s *countingStore) ClusterGet(ctx context.Context, accountID, id string) (upgrade.Cluster, error) {
+	return s.q.ClusterGet(ctx, accountID, id)
+}
 
-// Close passes through.
-func (s *countingStore) Close() error { return s.st.Close() }
+func (s *countingStore) TaskStatusLatest(ctx context.Context, accountID, clusterID string, typ upgrade.TaskType) (upgrade.Task, bool, error) {
+	return s.q.TaskStatusLatest(ctx, accountID, clusterID, typ)
+}
 
-// countingQuerier counts the errors of a store.Querier.
+func (s *countingStore) TaskGet(ctx context.Context, accountID, id string) (upgrade.Task, error) {
+	return s.q.TaskGet(ctx, accountID, id)
+}
+
+func (s *countingStore) TaskUpdate(ctx context.Context, t upgrade.Task) error {
+	return s.q.TaskUpdate(ctx, t)
+}
+
+func (s *countingStore) EventAppend(ctx context.Context, taskID string, evs []upgrade.TaskEvent) error {
+	return s.q.EventAppend(ctx, taskID, evs)
+}
+
+func (s *countingStore) TaskClaim(ctx context.Context, p store.ClaimParams) ([]store.Claim, error) {
+	return s.q.TaskClaim(ctx, p)
+}
+
+func (s *countingStore) TaskFenceCheck(ctx context.Context, taskID, owner string, fence int64, now time.Time) error {
+	return s.q.TaskFenceCheck(ctx, taskID, owner, fence, now)
+}
+
+func (s *countingStore) TaskNextDue(ctx context.Context) (time.Time, bool, error) {
+	return s.q.TaskNextDue(ctx)
+}
+
+// countingQuerier is a store.Querier whose hot methods' errors are counted;
+// the rest pass through the embedded Querier.
 type countingQuerier struct {
-	q    store.Querier
+	store.Querier
 	errs *prometheus.CounterVec
 }
 
@@ -65,170 +100,39 @@ func (w countingQuerier) count(method string, err error) error {
 	return err
 }
 
-func (w countingQuerier) AccessKeyPut(ctx context.Context, k upgrade.AccessKey) error {
-	return w.count("AccessKeyPut", w.q.AccessKeyPut(ctx, k))
-}
-
-func (w countingQuerier) AccessKeyGet(ctx context.Context, id string) (upgrade.AccessKey, error) {
-	a, err := w.q.AccessKeyGet(ctx, id)
-	return a, w.count("AccessKeyGet", err)
-}
-
-func (w countingQuerier) AccessKeyList(ctx context.Context) ([]upgrade.AccessKey, error) {
-	a, err := w.q.AccessKeyList(ctx)
-	return a, w.count("AccessKeyList", err)
-}
-
-func (w countingQuerier) ClusterInsert(ctx context.Context, c upgrade.Cluster) error {
-	return w.count("ClusterInsert", w.q.ClusterInsert(ctx, c))
-}
-
 func (w countingQuerier) ClusterGet(ctx context.Context, accountID, id string) (upgrade.Cluster, error) {
-	a, err := w.q.ClusterGet(ctx, accountID, id)
-	return a, w.count("ClusterGet", err)
-}
-
-func (w countingQuerier) ClusterUpdate(ctx context.Context, c upgrade.Cluster) error {
-	return w.count("ClusterUpdate", w.q.ClusterUpdate(ctx, c))
-}
-
-func (w countingQuerier) ClusterList(ctx context.Context, p store.ClusterListParams) ([]upgrade.Cluster, int, error) {
-	a, b, err := w.q.ClusterList(ctx, p)
-	return a, b, w.count("ClusterList", err)
-}
-
-func (w countingQuerier) NodePoolInsert(ctx context.Context, np upgrade.NodePool) error {
-	return w.count("NodePoolInsert", w.q.NodePoolInsert(ctx, np))
-}
-
-func (w countingQuerier) NodePoolGet(ctx context.Context, clusterID, id string) (upgrade.NodePool, error) {
-	a, err := w.q.NodePoolGet(ctx, clusterID, id)
-	return a, w.count("NodePoolGet", err)
-}
-
-func (w countingQuerier) NodePoolList(ctx context.Context, clusterID string) ([]upgrade.NodePool, error) {
-	a, err := w.q.NodePoolList(ctx, clusterID)
-	return a, w.count("NodePoolList", err)
-}
-
-func (w countingQuerier) NodePoolUpdate(ctx context.Context, np upgrade.NodePool) error {
-	return w.count("NodePoolUpdate", w.q.NodePoolUpdate(ctx, np))
-}
-
-func (w countingQuerier) NodeInsert(ctx context.Context, n upgrade.Node) error {
-	return w.count("NodeInsert", w.q.NodeInsert(ctx, n))
-}
-
-func (w countingQuerier) NodeList(ctx context.Context, p store.NodeListParams) ([]upgrade.Node, int, error) {
-	a, b, err := w.q.NodeList(ctx, p)
-	return a, b, w.count("NodeList", err)
-}
-
-func (w countingQuerier) NodeUpdate(ctx context.Context, n upgrade.Node) error {
-	return w.count("NodeUpdate", w.q.NodeUpdate(ctx, n))
-}
-
-func (w countingQuerier) TaskInsert(ctx context.Context, t upgrade.Task) error {
-	return w.count("TaskInsert", w.q.TaskInsert(ctx, t))
-}
-
-func (w countingQuerier) TaskGet(ctx context.Context, accountID, id string) (upgrade.Task, error) {
-	a, err := w.q.TaskGet(ctx, accountID, id)
-	return a, w.count("TaskGet", err)
-}
-
-func (w countingQuerier) TaskUpdate(ctx context.Context, t upgrade.Task) error {
-	return w.count("TaskUpdate", w.q.TaskUpdate(ctx, t))
-}
-
-func (w countingQuerier) TaskList(ctx context.Context, p store.TaskListParams) ([]upgrade.Task, int, error) {
-	a, b, err := w.q.TaskList(ctx, p)
-	return a, b, w.count("TaskList", err)
-}
-
-func (w countingQuerier) TaskActive(ctx context.Context, clusterID string) (upgrade.Task, error) {
-	a, err := w.q.TaskActive(ctx, clusterID)
-	return a, w.count("TaskActive", err)
-}
-
-func (w countingQuerier) TaskLatest(ctx context.Context, clusterID string, typ upgrade.TaskType) (upgrade.Task, error) {
-	a, err := w.q.TaskLatest(ctx, clusterID, typ)
-	return a, w.count("TaskLatest", err)
+	c, err := w.Querier.ClusterGet(ctx, accountID, id)
+	return c, w.count("ClusterGet", err)
 }
 
 func (w countingQuerier) TaskStatusLatest(ctx context.Context, accountID, clusterID string, typ upgrade.TaskType) (upgrade.Task, bool, error) {
-	a, b, err := w.q.TaskStatusLatest(ctx, accountID, clusterID, typ)
-	return a, b, w.count("TaskStatusLatest", err)
+	t, found, err := w.Querier.TaskStatusLatest(ctx, accountID, clusterID, typ)
+	return t, found, w.count("TaskStatusLatest", err)
 }
 
-func (w countingQuerier) TaskCountByState(ctx context.Context) ([]store.TaskCount, error) {
-	a, err := w.q.TaskCountByState(ctx)
-	return a, w.count("TaskCountByState", err)
+func (w countingQuerier) TaskGet(ctx context.Context, accountID, id string) (upgrade.Task, error) {
+	t, err := w.Querier.TaskGet(ctx, accountID, id)
+	return t, w.count("TaskGet", err)
+}
+
+func (w countingQuerier) TaskUpdate(ctx context.Context, t upgrade.Task) error {
+	return w.count("TaskUpdate", w.Querier.TaskUpdate(ctx, t))
 }
 
 func (w countingQuerier) EventAppend(ctx context.Context, taskID string, evs []upgrade.TaskEvent) error {
-	return w.count("EventAppend", w.q.EventAppend(ctx, taskID, evs))
-}
-
-func (w countingQuerier) EventList(ctx context.Context, taskID string) ([]upgrade.TaskEvent, error) {
-	a, err := w.q.EventList(ctx, taskID)
-	return a, w.count("EventList", err)
-}
-
-func (w countingQuerier) CheckInsert(ctx context.Context, c upgrade.Check) error {
-	return w.count("CheckInsert", w.q.CheckInsert(ctx, c))
-}
-
-func (w countingQuerier) CheckGet(ctx context.Context, clusterID, id string) (upgrade.Check, error) {
-	a, err := w.q.CheckGet(ctx, clusterID, id)
-	return a, w.count("CheckGet", err)
-}
-
-func (w countingQuerier) CheckUpdate(ctx context.Context, c upgrade.Check) error {
-	return w.count("CheckUpdate", w.q.CheckUpdate(ctx, c))
-}
-
-func (w countingQuerier) CheckList(ctx context.Context, clusterID, typ, target string) ([]upgrade.Check, error) {
-	a, err := w.q.CheckList(ctx, clusterID, typ, target)
-	return a, w.count("CheckList", err)
+	return w.count("EventAppend", w.Querier.EventAppend(ctx, taskID, evs))
 }
 
 func (w countingQuerier) TaskClaim(ctx context.Context, p store.ClaimParams) ([]store.Claim, error) {
-	a, err := w.q.TaskClaim(ctx, p)
-	return a, w.count("TaskClaim", err)
+	cs, err := w.Querier.TaskClaim(ctx, p)
+	return cs, w.count("TaskClaim", err)
 }
 
 func (w countingQuerier) TaskFenceCheck(ctx context.Context, taskID, owner string, fence int64, now time.Time) error {
-	return w.count("TaskFenceCheck", w.q.TaskFenceCheck(ctx, taskID, owner, fence, now))
-}
-
-func (w countingQuerier) TaskRelease(ctx context.Context, taskID, owner string) error {
-	return w.count("TaskRelease", w.q.TaskRelease(ctx, taskID, owner))
+	return w.count("TaskFenceCheck", w.Querier.TaskFenceCheck(ctx, taskID, owner, fence, now))
 }
 
 func (w countingQuerier) TaskNextDue(ctx context.Context) (time.Time, bool, error) {
-	a, b, err := w.q.TaskNextDue(ctx)
-	return a, b, w.count("TaskNextDue", err)
-}
-
-func (w countingQuerier) MetaGet(ctx context.Context, name string) (string, error) {
-	v, err := w.q.MetaGet(ctx, name)
-	return v, w.count("MetaGet", err)
-}
-
-func (w countingQuerier) MetaInsert(ctx context.Context, name, value string) error {
-	return w.count("MetaInsert", w.q.MetaInsert(ctx, name, value))
-}
-
-func (w countingQuerier) MetaSet(ctx context.Context, name, value string) error {
-	return w.count("MetaSet", w.q.MetaSet(ctx, name, value))
-}
-
-func (w countingQuerier) SealedList(ctx context.Context) ([]store.Sealed, error) {
-	v, err := w.q.SealedList(ctx)
-	return v, w.count("SealedList", err)
-}
-
-func (w countingQuerier) SealedUpdate(ctx context.Context, s store.Sealed) error {
-	return w.count("SealedUpdate", w.q.SealedUpdate(ctx, s))
+	t, ok, err := w.Querier.TaskNextDue(ctx)
+	return t, ok, w.count("TaskNextDue", err)
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/ackup/ackup/internal/executor"
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 

@@ -6,10 +6,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ackup/ackup/internal/store/postgres"
+	"github.com/ackup/ackup/internal/store"
 )
 
-// Wake-ups between replicas. When the store is PostgreSQL, a change a
+// Wake-ups between replicas. When the store is a store.Notifier
+// (PostgreSQL), a change a
 // request makes to a task (start, pause, resume, cancel) wakes this
 // replica's engine at once and is also sent to the others over
 // LISTEN/NOTIFY, because the task's lease may be held by another replica's
@@ -21,7 +22,7 @@ const (
 	// notifyQueue bounds the notifications waiting to be sent; beyond it
 	// they are dropped rather than holding up the request that made them.
 	notifyQueue = 64
-	// notifyTimeout bounds one NotifyTask, so a stuck database cannot pile
+	// notifyTimeout bounds one Notify, so a stuck database cannot pile
 	// up notifications behind one send.
 	notifyTimeout = 5 * time.Second
 )
@@ -29,7 +30,7 @@ const (
 // notifier sends this replica's task wake-ups to the other replicas and
 // passes theirs to the local engine.
 type notifier struct {
-	pg     *postgres.Store
+	st     store.Notifier
 	local  func(taskID string) // the local engine's Wake
 	logger *slog.Logger
 	queue  chan string
@@ -38,8 +39,8 @@ type notifier struct {
 	wg     sync.WaitGroup
 }
 
-func newNotifier(pg *postgres.Store, local func(string), logger *slog.Logger) *notifier {
-	return &notifier{pg: pg, local: local, logger: logger, queue: make(chan string, notifyQueue)}
+func newNotifier(st store.Notifier, local func(string), logger *slog.Logger) *notifier {
+	return &notifier{st: st, local: local, logger: logger, queue: make(chan string, notifyQueue)}
 }
 
 // Wake wakes the local engine and queues a notification for the other
@@ -58,9 +59,9 @@ func (n *notifier) start(ctx context.Context) {
 	ctx, n.cancel = context.WithCancel(ctx)
 	n.wg.Go(func() { n.send(ctx) })
 	n.wg.Go(func() {
-		// ListenTasks returns only once ctx is done; it reconnects on its
-		// own and then wakes the engine for every task ("").
-		_ = n.pg.ListenTasks(ctx, n.local)
+		// Listen returns only once ctx is done; it reconnects on its own
+		// and then wakes the engine for every task ("").
+		_ = n.st.Listen(ctx, n.local)
 	})
 }
 
@@ -74,7 +75,7 @@ func (n *notifier) stop() {
 	n.wg.Wait()
 }
 
-// send drains the queue, one NotifyTask at a time.
+// send drains the queue, one Notify at a time.
 func (n *notifier) send(ctx context.Context) {
 	for {
 		select {
@@ -82,7 +83,7 @@ func (n *notifier) send(ctx context.Context) {
 			return
 		case id := <-n.queue:
 			nctx, cancel := context.WithTimeout(ctx, notifyTimeout)
-			err := n.pg.NotifyTask(nctx, id)
+			err := n.st.Notify(nctx, id)
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				n.logger.Warn("notify other replicas", "task_id", id, "err", err)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -21,8 +22,8 @@ import (
 	"github.com/ackup/ackup/internal/engine"
 	"github.com/ackup/ackup/internal/executor"
 	"github.com/ackup/ackup/internal/executor/kube"
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/executor/sim"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/metrics"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/sign"
@@ -58,12 +59,12 @@ type Config struct {
 	Out io.Writer
 	// Logger is the server's logger (default slog.Default()).
 	Logger *slog.Logger
-	// Lease is the engine's task lease (default 15s).
+	// Lease is the engine's task lease (default 15s; negative is invalid).
 	Lease time.Duration
 	// EngineOwner names this replica in leases (default host-pid-random).
 	EngineOwner string
 	// RateLimit is the requests per second allowed to each AccessKey before
-	// Throttling.User (0: no limit).
+	// Throttling.User (0: no limit; negative is invalid).
 	RateLimit float64
 
 	// Limits on what a client can make the server hold (docs/security.md).
@@ -115,6 +116,21 @@ type Config struct {
 	MaxClustersPerAccount int
 }
 
+// Validate reports the first setting of c that Open would refuse. Zero
+// values are valid: they take the defaults. cmd/ackup calls it on the
+// flags it read, so the command and the server agree on what is valid.
+func (c Config) Validate() error {
+	switch {
+	case c.SimSpeed < 0 || math.IsNaN(c.SimSpeed) || math.IsInf(c.SimSpeed, 0):
+		return fmt.Errorf("sim speed %v: want a positive number of simulated seconds per real second", c.SimSpeed)
+	case c.Lease < 0:
+		return fmt.Errorf("lease %s: want a positive duration", c.Lease)
+	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
+		return fmt.Errorf("rate limit %v: want a positive number of requests per second, or 0 for no limit", c.RateLimit)
+	}
+	return nil
+}
+
 // Server is an assembled ackup.
 type Server struct {
 	cfg     Config
@@ -129,7 +145,7 @@ type Server struct {
 	// nonces is the replay cache on SQLite, flushed at Shutdown; nil on
 	// PostgreSQL, where every nonce is written through.
 	nonces  *sign.PersistentNonces
-	notify  *notifier  // wake-ups between replicas; nil unless on PostgreSQL
+	notify  *notifier  // wake-ups between replicas; nil unless the store is a store.Notifier
 	ready   *readiness // answers /readyz
 	http    *http.Server
 	ln      net.Listener
@@ -155,7 +171,7 @@ func (c *Config) defaults() {
 			c.KeyFile = c.DB + ".key"
 		}
 	}
-	if c.SimSpeed <= 0 {
+	if c.SimSpeed == 0 {
 		c.SimSpeed = 1
 	}
 	if c.Out == nil {
@@ -183,9 +199,12 @@ func isPostgres(db string) bool {
 // the server key, registers the configured AccessKey (or creates one on the
 // first start), and builds the engine and HTTP handler. Nothing listens yet.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("server configuration: %w", err)
+	}
 	cfg.defaults()
 	s := &Server{cfg: cfg, sim: &sim.Executor{Speed: cfg.SimSpeed}}
-	// Nonces are kept 2 x the verifier's window (decisions.md, Requests) in
+	// Nonces are kept 2 x the verifier's window (docs/decisions.md, Requests) in
 	// the store, so that they survive a restart: on PostgreSQL every one is
 	// written through (replicas share them); on SQLite memory answers and
 	// the store is written behind for reads, through for writes.
@@ -235,8 +254,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	wake := s.Engine.Wake
-	if pg, isPG := s.Store.(*postgres.Store); isPG {
-		s.notify = newNotifier(pg, s.Engine.Wake, cfg.Logger)
+	if n, ok := s.Store.(store.Notifier); ok {
+		s.notify = newNotifier(n, s.Engine.Wake, cfg.Logger)
 		wake = s.notify.Wake
 	}
 	s.Service, err = service.New(service.Config{Store: counted, Box: box, Executor: s.executor, Wake: wake,

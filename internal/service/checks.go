@@ -26,7 +26,7 @@ func (s *Service) RunCheck(ctx context.Context, account, clusterID string, p Che
 	if err != nil {
 		return "", err
 	}
-	np := store.NodeListParams{ClusterID: clusterID}
+	np := upgrade.NodeListParams{ClusterID: clusterID}
 	if p.Type == upgrade.CheckNodePoolUpgrade {
 		if p.Target == "" {
 			return "", upgrade.Missingf("target (the node pool id) is required when type is NodePoolUpgrade")

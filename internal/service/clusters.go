@@ -76,7 +76,7 @@ func checkLists(p *CreateClusterParams) error {
 // checkClusterQuota refuses a new cluster for an account that already has
 // as many live clusters as it may.
 func (s *Service) checkClusterQuota(ctx context.Context, q store.Querier, account string) error {
-	_, n, err := q.ClusterList(ctx, store.ClusterListParams{AccountID: account, Limit: 1})
+	_, n, err := q.ClusterList(ctx, upgrade.ClusterListParams{AccountID: account, Limit: 1})
 	if err != nil {
 		return fmt.Errorf("count clusters of %s: %w", account, err)
 	}
@@ -207,7 +207,7 @@ func (s *Service) CreateCluster(ctx context.Context, account string, p CreateClu
 
 // view adds what DescribeClusterDetail derives.
 func (s *Service) view(ctx context.Context, q store.Querier, c upgrade.Cluster) (ClusterView, error) {
-	_, size, err := q.NodeList(ctx, store.NodeListParams{ClusterID: c.ID, Limit: 1})
+	_, size, err := q.NodeList(ctx, upgrade.NodeListParams{ClusterID: c.ID, Limit: 1})
 	if err != nil {
 		return ClusterView{}, fmt.Errorf("count nodes of %s: %w", c.ID, err)
 	}
@@ -231,7 +231,7 @@ func (s *Service) DescribeCluster(ctx context.Context, account, clusterID string
 }
 
 // ListClusters returns a page of account's clusters and the total count.
-func (s *Service) ListClusters(ctx context.Context, account string, p store.ClusterListParams) ([]ClusterView, int, error) {
+func (s *Service) ListClusters(ctx context.Context, account string, p upgrade.ClusterListParams) ([]ClusterView, int, error) {
 	p.AccountID = account
 	cs, total, err := s.st.ClusterList(ctx, p)
 	if err != nil {
@@ -296,7 +296,7 @@ func (s *Service) ListNodePools(ctx context.Context, account, clusterID, name st
 	if err != nil {
 		return nil, fmt.Errorf("list node pools of %s: %w", clusterID, err)
 	}
-	nodes, _, err := s.st.NodeList(ctx, store.NodeListParams{ClusterID: clusterID})
+	nodes, _, err := s.st.NodeList(ctx, upgrade.NodeListParams{ClusterID: clusterID})
 	if err != nil {
 		return nil, fmt.Errorf("list nodes of %s: %w", clusterID, err)
 	}
@@ -332,7 +332,7 @@ func (s *Service) ListNodePools(ctx context.Context, account, clusterID, name st
 }
 
 // ListNodes returns a page of a cluster's nodes and the total count.
-func (s *Service) ListNodes(ctx context.Context, account string, p store.NodeListParams) ([]upgrade.Node, int, error) {
+func (s *Service) ListNodes(ctx context.Context, account string, p upgrade.NodeListParams) ([]upgrade.Node, int, error) {
 	s.refreshLive(ctx, account, p.ClusterID)
 	if _, err := s.clusterGet(ctx, s.st, account, p.ClusterID); err != nil {
 		return nil, 0, err

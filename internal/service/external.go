@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 

@@ -13,10 +13,9 @@ import (
 	"time"
 
 	"github.com/ackup/ackup/internal/executor"
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/secret"
 	"github.com/ackup/ackup/internal/service"
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/store/sqlite"
 	"github.com/ackup/ackup/internal/upgrade"
 )
@@ -206,7 +205,7 @@ func TestRegisterExternalRefuses(t *testing.T) {
 			if read := e.live.seen.Kubeconfig != nil; read != tc.snapshot {
 				t.Errorf("the cluster was read: %v; want %v", read, tc.snapshot)
 			}
-			if list, _, _ := e.svc.ListClusters(context.Background(), "acct", store.ClusterListParams{}); len(list) != 0 {
+			if list, _, _ := e.svc.ListClusters(context.Background(), "acct", upgrade.ClusterListParams{}); len(list) != 0 {
 				t.Errorf("a refused registration recorded %d clusters", len(list))
 			}
 		})
@@ -234,7 +233,7 @@ func TestReadsRefreshRegisteredClusters(t *testing.T) {
 	if err != nil || v.CurrentVersion != "1.34.1-aliyun.1" {
 		t.Fatalf("DescribeCluster = %+v, %v; want the live version", v.Cluster, err)
 	}
-	nodes, _, err := e.svc.ListNodes(ctx, "acct", store.NodeListParams{ClusterID: id})
+	nodes, _, err := e.svc.ListNodes(ctx, "acct", upgrade.NodeListParams{ClusterID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +252,7 @@ func TestReadsRefreshRegisteredClusters(t *testing.T) {
 	// Two seconds on, a read refreshes again and sees n1 back.
 	e.live.set(func(f *liveFake) { f.live.Nodes[0].Unschedulable, f.live.Nodes[0].Ready = false, true })
 	e.clock.advance(2 * time.Second)
-	nodes, _, err = e.svc.ListNodes(ctx, "acct", store.NodeListParams{ClusterID: id})
+	nodes, _, err = e.svc.ListNodes(ctx, "acct", upgrade.NodeListParams{ClusterID: id})
 	if err != nil || e.live.readCount() != 2 {
 		t.Fatalf("ListNodes = %v after %d reads; want a second read", err, e.live.readCount())
 	}

@@ -80,7 +80,7 @@ func TestCreateClusterBoundsItsLists(t *testing.T) {
 	if _, err := s.CreateCluster(t.Context(), "acct", p); err != nil {
 		t.Fatalf("a cluster at every limit: %v", err)
 	}
-	if _, n, _ := st.ClusterList(t.Context(), store.ClusterListParams{AccountID: "acct", Limit: 1}); n != 1 {
+	if _, n, _ := st.ClusterList(t.Context(), upgrade.ClusterListParams{AccountID: "acct", Limit: 1}); n != 1 {
 		t.Fatalf("%d clusters stored, want only the one within limits", n)
 	}
 }
@@ -100,7 +100,7 @@ func TestClusterQuotaPerAccount(t *testing.T) {
 	if e, ok := upgrade.AsError(err); !ok || e.Kind != upgrade.KindQuota || !strings.Contains(e.Message, "--max-clusters-per-account") {
 		t.Fatalf("third cluster of a two-cluster quota: %v, want a quota error", err)
 	}
-	if _, n, _ := st.ClusterList(t.Context(), store.ClusterListParams{AccountID: "acct-a", Limit: 1}); n != 2 {
+	if _, n, _ := st.ClusterList(t.Context(), upgrade.ClusterListParams{AccountID: "acct-a", Limit: 1}); n != 2 {
 		t.Fatalf("%d clusters after a refused create, want 2", n)
 	}
 	if err := create("acct-b"); err != nil {

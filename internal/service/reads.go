@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -157,7 +156,7 @@ func (s *Service) ListClusterResources(ctx context.Context, account, clusterID s
 	if _, err := s.clusterGet(ctx, s.st, account, clusterID); err != nil {
 		return nil, err
 	}
-	nodes, _, err := s.st.NodeList(ctx, store.NodeListParams{ClusterID: clusterID})
+	nodes, _, err := s.st.NodeList(ctx, upgrade.NodeListParams{ClusterID: clusterID})
 	if err != nil {
 		return nil, fmt.Errorf("list nodes of %s: %w", clusterID, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
@@ -212,7 +212,7 @@ func (s *Service) syncLive(ctx context.Context, q store.Querier, clusterID strin
 			}
 		}
 	}
-	recorded, _, err := q.NodeList(ctx, store.NodeListParams{ClusterID: clusterID})
+	recorded, _, err := q.NodeList(ctx, upgrade.NodeListParams{ClusterID: clusterID})
 	if err != nil {
 		return err
 	}

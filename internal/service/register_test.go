@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ackup/ackup/internal/executor"
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/secret"
 	"github.com/ackup/ackup/internal/service"
 	"github.com/ackup/ackup/internal/store"
@@ -101,7 +101,7 @@ func TestRegisterCluster(t *testing.T) {
 		blue.IsDefault || !def.IsDefault || def.TotalNodes != 1 || def.FailedNodes != 1 {
 		t.Errorf("node pools = %+v", pools)
 	}
-	nodes, total, err := s.ListNodes(ctx, "acct", store.NodeListParams{ClusterID: created.ClusterID})
+	nodes, total, err := s.ListNodes(ctx, "acct", upgrade.NodeListParams{ClusterID: created.ClusterID})
 	if err != nil || total != 3 {
 		t.Fatalf("ListNodes = %d, %v", total, err)
 	}
@@ -176,7 +176,7 @@ func TestSyncCluster(t *testing.T) {
 	if err != nil || v.CurrentVersion != "1.34.1-aliyun.1" {
 		t.Fatalf("after sync the cluster is %+v, %v", v.Cluster, err)
 	}
-	nodes, _, err := s.ListNodes(ctx, "acct", store.NodeListParams{ClusterID: created.ClusterID})
+	nodes, _, err := s.ListNodes(ctx, "acct", upgrade.NodeListParams{ClusterID: created.ClusterID})
 	if err != nil {
 		t.Fatal(err)
 	}

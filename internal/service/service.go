@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ackup/ackup/internal/executor"
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/secret"
 	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"

@@ -27,7 +27,7 @@ func (s *Service) ListTasks(ctx context.Context, account, clusterID string, offs
 	if _, err := s.clusterGet(ctx, s.st, account, clusterID); err != nil {
 		return nil, 0, err
 	}
-	ts, total, err := s.st.TaskList(ctx, store.TaskListParams{ClusterID: clusterID, Offset: offset, Limit: limit})
+	ts, total, err := s.st.TaskList(ctx, upgrade.TaskListParams{ClusterID: clusterID, Offset: offset, Limit: limit})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list tasks of %s: %w", clusterID, err)
 	}
@@ -104,7 +104,7 @@ func (s *Service) retry(ctx context.Context, q store.Querier, t *upgrade.Task) (
 	if err := ensureIdle(ctx, q, c); err != nil {
 		return upgrade.TaskEvent{}, err
 	}
-	newest, _, err := q.TaskList(ctx, store.TaskListParams{ClusterID: c.ID, Limit: 1})
+	newest, _, err := q.TaskList(ctx, upgrade.TaskListParams{ClusterID: c.ID, Limit: 1})
 	if err != nil {
 		return upgrade.TaskEvent{}, fmt.Errorf("latest task of %s: %w", c.ID, err)
 	}

@@ -103,7 +103,7 @@ func (s *Service) UpgradeNodePool(ctx context.Context, account, clusterID, poolI
 			if _, err := s.poolGet(ctx, q, clusterID, poolID); err != nil {
 				return upgrade.UpgradeSpec{}, err
 			}
-			nodes, _, err := q.NodeList(ctx, store.NodeListParams{ClusterID: clusterID, NodePoolID: poolID})
+			nodes, _, err := q.NodeList(ctx, upgrade.NodeListParams{ClusterID: clusterID, NodePoolID: poolID})
 			if err != nil {
 				return upgrade.UpgradeSpec{}, err
 			}

@@ -22,7 +22,7 @@ func legacyHeaders(nonce string) map[string]string {
 }
 
 // TestROAClientVariants signs requests the way each legacy client does
-// (ack-api.md section 5.2) and checks that each verifies, and that the
+// (docs/wire.md, "Legacy ROA") and checks that each verifies, and that the
 // resource strings really differ between the variants where they should.
 func TestROAClientVariants(t *testing.T) {
 	t.Parallel()

@@ -19,7 +19,7 @@ import (
 )
 
 // This file is the client side for tests: a deliberately naive signer
-// written from the SDK's rules (ack-api.md section 5) with plain string
+// written from the SDK's rules (docs/wire.md, "Signatures") with plain string
 // concatenation, independent of the verifier's buffers and escaping code.
 
 const testNonce = "3156853299f313e23d1673dc12e1703d"

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// specVector is one request of ack-api.md section 6: the wire request as
+// specVector is one signature test vector of docs/wire.md: the wire request as
 // the SDK sent it and what the server must compute from it.
 type specVector struct {
 	name          string
@@ -99,9 +99,9 @@ func fromHTTP(hr *http.Request, body []byte) *Request {
 	}
 }
 
-// specVectors are the eleven signature test vectors of ack-api.md section 6,
-// computed by running the official SDK; the literals are copied byte for
-// byte from the spec.
+// specVectors are the eleven signature test vectors of docs/wire.md ("Test
+// vectors"), computed by running the official SDK; the literals are the
+// SDK's requests byte for byte.
 var specVectors = []specVector{
 	{
 		name: "V1 ACS3 GET DescribeClusterTasks",

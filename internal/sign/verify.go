@@ -17,7 +17,7 @@
 // digest the client claims, and only then is the body read and held to that
 // digest. A request without a valid signature never has its body read.
 //
-// The rules follow the wire-contract notes (ack-api.md, sections 5 and 6),
+// The rules follow docs/wire.md ("Signatures"),
 // which were derived from the official Go SDK (darabonba-openapi v2.1.14)
 // and the other real clients.
 package sign

@@ -25,35 +25,6 @@ var (
 	ErrNonceUsed = errors.New("store: nonce already used")
 )
 
-// ClusterListParams filters and pages DescribeClustersV1.
-type ClusterListParams struct {
-	AccountID   string
-	ClusterID   string
-	Name        string // substring match
-	ClusterType string
-	ClusterSpec string
-	Profile     string
-	RegionID    string
-	Offset      int
-	Limit       int
-}
-
-// NodeListParams filters and pages DescribeClusterNodes.
-type NodeListParams struct {
-	ClusterID   string
-	NodePoolID  string
-	InstanceIDs []string
-	Offset      int
-	Limit       int // 0 means all
-}
-
-// TaskListParams pages DescribeClusterTasks (newest first).
-type TaskListParams struct {
-	ClusterID string
-	Offset    int
-	Limit     int
-}
-
 // ClaimParams asks for due tasks to drive. A task is due when it is active
 // (running or paused), its NextRunAt is not after Now, and its lease is free,
 // expired, or already held by Owner. Claiming sets LeaseOwner=Owner,
@@ -136,7 +107,7 @@ type Querier interface {
 	ClusterUpdate(ctx context.Context, c upgrade.Cluster) error
 	// ClusterList returns one page of matching clusters (oldest first) and
 	// the total count of matches. Deleted clusters are never listed.
-	ClusterList(ctx context.Context, p ClusterListParams) ([]upgrade.Cluster, int, error)
+	ClusterList(ctx context.Context, p upgrade.ClusterListParams) ([]upgrade.Cluster, int, error)
 
 	NodePoolInsert(ctx context.Context, np upgrade.NodePool) error
 	NodePoolGet(ctx context.Context, clusterID, id string) (upgrade.NodePool, error)
@@ -146,7 +117,7 @@ type Querier interface {
 	NodeInsert(ctx context.Context, n upgrade.Node) error
 	// NodeList returns nodes ordered by pool creation then node name, and
 	// the total count of matches.
-	NodeList(ctx context.Context, p NodeListParams) ([]upgrade.Node, int, error)
+	NodeList(ctx context.Context, p upgrade.NodeListParams) ([]upgrade.Node, int, error)
 	NodeUpdate(ctx context.Context, n upgrade.Node) error
 
 	TaskInsert(ctx context.Context, t upgrade.Task) error
@@ -154,7 +125,7 @@ type Querier interface {
 	TaskGet(ctx context.Context, accountID, id string) (upgrade.Task, error)
 	// TaskUpdate writes every field of t except the lease fields.
 	TaskUpdate(ctx context.Context, t upgrade.Task) error
-	TaskList(ctx context.Context, p TaskListParams) ([]upgrade.Task, int, error)
+	TaskList(ctx context.Context, p upgrade.TaskListParams) ([]upgrade.Task, int, error)
 	// TaskActive returns the cluster's running or paused task, ErrNotFound if none.
 	TaskActive(ctx context.Context, clusterID string) (upgrade.Task, error)
 	// TaskLatest returns the cluster's newest task of type typ, ErrNotFound if none.
@@ -198,7 +169,11 @@ type Store interface {
 	Querier
 	// InTx runs fn in one transaction: committed if fn returns nil, rolled
 	// back otherwise. Transactions are serialisable with respect to each
-	// other for the rows they touch.
+	// other for the rows they touch. InTx may run fn more than once (a
+	// driver retries a transaction the database aborted to keep that
+	// promise), each time in a fresh transaction, so fn must not have
+	// effects outside q that cannot be repeated, and must reset any state
+	// it carries out of the transaction when it starts.
 	InTx(ctx context.Context, fn func(q Querier) error) error
 	// Ping reports whether the database is reachable and migrated.
 	Ping(ctx context.Context) error
@@ -232,4 +207,23 @@ type NonceStore interface {
 	// order, so that a cache can be filled at start; an error from fn
 	// stops the walk and is returned.
 	NonceLive(ctx context.Context, now time.Time, fn func(Nonce) error) error
+}
+
+// Notifier is implemented by drivers whose database several server
+// replicas share and that can pass task wake-ups between them (PostgreSQL,
+// over LISTEN/NOTIFY). It is optional: a driver used by one process (SQLite)
+// need not implement it, and every engine polls anyway, so a lost
+// notification only delays a step. storetest checks the contract of
+// drivers that implement it.
+type Notifier interface {
+	// Notify tells every Listen on the same database, in this process or
+	// another, that the task changed. Call it after the change commits.
+	Notify(ctx context.Context, taskID string) error
+	// Listen calls fn with the task ID of every Notify until ctx is done,
+	// then returns ctx.Err(). Notifications sent while it cannot listen
+	// (before it starts, while it reconnects) are lost, so after each
+	// reconnection it calls fn with an empty task ID, meaning "look at
+	// every task". fn runs on Listen's goroutine, one call at a time; it
+	// should hand the work off rather than do it.
+	Listen(ctx context.Context, fn func(taskID string)) error
 }

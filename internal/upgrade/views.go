@@ -7,7 +7,7 @@ import (
 )
 
 // UpgradeStatus is GetUpgradeStatus's view of a cluster's upgrade: the five
-// fields of decisions.md, always present, and the whole upgrade_task.
+// fields of docs/decisions.md, always present, and the whole upgrade_task.
 type UpgradeStatus struct {
 	Status           string // "", running, pause, success, fail
 	UpgradeStep      string // not_start, prechecking, upgrading, pause, success, or the step a cancel stopped in
@@ -59,7 +59,7 @@ const (
 
 // UpgradeStepPause is the upgrade_step of a paused and of a failed upgrade:
 // the provider that decides on failure looks for a paused step with
-// upgrade_status.failed "true" (decisions.md, A failed upgrade).
+// upgrade_status.failed "true" (docs/decisions.md, A failed upgrade).
 const UpgradeStepPause = "pause"
 
 // Progress is the public part of an upgrade's progress record (the task's
@@ -109,7 +109,7 @@ func PrecheckMessage(target string) string {
 }
 
 // StatusOf renders a cluster upgrade task in the old, cluster-scoped view,
-// following the state table of decisions.md; evs are the task's events,
+// following the state table of docs/decisions.md; evs are the task's events,
 // oldest first. A nil task means the cluster was never upgraded. A task the
 // engine has not taken up yet renders from its spec: prechecking.
 func StatusOf(t *Task, evs []TaskEvent) UpgradeStatus {

@@ -1,5 +1,5 @@
 // ACS3-HMAC-SHA256 request signing, exactly as the official SDKs compute it
-// (ackup's spec, ack-api.md section 5.1), with the browser's WebCrypto.
+// (docs/wire.md, "ACS3-HMAC-SHA256"), with the browser's WebCrypto.
 
 const encoder = new TextEncoder();
 

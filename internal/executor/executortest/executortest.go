@@ -3,13 +3,19 @@
 // kube-apiserver) runs Run with a Harness and must pass it. The suite checks
 // the contract of package executor as the engine relies on it: methods are
 // idempotent and quick, repeated calls give the same answer without doing
-// the work twice, and a node goes cordon → drain → upgrade → Ready at the
-// target → uncordon.
+// the work twice, a node goes cordon → drain → upgrade → Ready at the
+// target → uncordon, a step that cannot succeed fails with
+// executor.ErrStepFailed, and a drain blocked too long ends in
+// executor.DrainTimeoutError with the cluster's policy. Each fault is
+// injected on one node of several, so an implementation that ignores which
+// node it was told about is caught.
 package executortest
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,12 +60,21 @@ type Env struct {
 	// BreakNode makes a node NotReady (or otherwise makes the executor's
 	// NodeReady check fail for it), changing env as needed. Required.
 	BreakNode func(t *testing.T, env *Env, node string)
-	// BlockDrain makes the drain of a node block on a pod protected by a
+	// BlockDrainPDB makes the drain of a node block on a pod protected by a
 	// PodDisruptionBudget that allows no disruption, changing env as
 	// needed, and returns the pod and the budget as "namespace/name". Nil
 	// where the implementation cannot arrange it; the suite then skips
 	// the check.
-	BlockDrain func(t *testing.T, env *Env, node string) (pod, pdb string)
+	BlockDrainPDB func(t *testing.T, env *Env, node string) (pod, pdb string)
+	// FailControlPlane makes the control plane's upgrade fail in a way
+	// retrying cannot fix (its action fails), changing env as needed.
+	// Required.
+	FailControlPlane func(t *testing.T, env *Env)
+	// BlockDrain makes a node's drain stay blocked past the executor's
+	// drain timeout, configured with the given drain timeout policy
+	// (executor.DrainPause, DrainSkip or DrainFail), changing env as
+	// needed; other nodes must still drain. Required.
+	BlockDrain func(t *testing.T, env *Env, node, policy string)
 }
 
 // start is the step clock's origin.
@@ -67,6 +82,7 @@ var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Run runs the conformance suite.
 func Run(t *testing.T, h Harness) {
+	t.Run("ClusterCreate", func(t *testing.T) { testClusterCreate(t, h) })
 	t.Run("CordonUncordonIdempotent", func(t *testing.T) { testCordon(t, h) })
 	t.Run("DrainCompletes", func(t *testing.T) { testDrain(t, h) })
 	t.Run("DrainBlockedNamesPodAndBudget", func(t *testing.T) { testDrainBlocked(t, h) })
@@ -74,6 +90,10 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ControlPlaneUpgrade", func(t *testing.T) { testControlPlane(t, h) })
 	t.Run("PrecheckHealthyAndRepeatable", func(t *testing.T) { testPrecheck(t, h) })
 	t.Run("PrecheckReportsBrokenNode", func(t *testing.T) { testPrecheckFault(t, h) })
+	t.Run("ControlPlaneFailureIsStepFailed", func(t *testing.T) { testControlPlaneFailure(t, h) })
+	for _, policy := range []string{executor.DrainPause, executor.DrainSkip, executor.DrainFail} {
+		t.Run("DrainTimeout/"+policy, func(t *testing.T) { testDrainTimeout(t, h, policy) })
+	}
 }
 
 // clock is the suite's step clock.
@@ -88,7 +108,18 @@ func (c *clock) step(env *Env, started time.Time) executor.Step {
 // test on an error or when the deadline passes. It returns the step's start.
 func until(t *testing.T, env *Env, c *clock, what string, f func(executor.Step) (executor.Result, error)) time.Time {
 	t.Helper()
-	started := c.now
+	started, _, err := drive(t, env, c, what, f)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return started
+}
+
+// drive calls f as until does, but stops at the first error and returns it
+// with the step's start and the blockers reported on the way.
+func drive(t *testing.T, env *Env, c *clock, what string, f func(executor.Step) (executor.Result, error)) (started time.Time, blockers []string, err error) {
+	t.Helper()
+	started = c.now
 	deadline := env.Deadline
 	if deadline <= 0 {
 		deadline = time.Minute
@@ -96,11 +127,14 @@ func until(t *testing.T, env *Env, c *clock, what string, f func(executor.Step) 
 	timeout := time.After(deadline)
 	for calls := 1; ; calls++ {
 		r, err := f(c.step(env, started))
+		if r.Blocker != "" {
+			blockers = append(blockers, r.Blocker)
+		}
 		if err != nil {
-			t.Fatalf("%s: call %d: %v", what, calls, err)
+			return started, blockers, err
 		}
 		if r.Done {
-			return started
+			return started, blockers, nil
 		}
 		if r.RetryAfter < 0 {
 			t.Fatalf("%s: negative RetryAfter %s", what, r.RetryAfter)
@@ -162,12 +196,12 @@ func testDrain(t *testing.T, h Harness) {
 // words and as the pod and budget the engine reports as fields.
 func testDrainBlocked(t *testing.T, h Harness) {
 	env := h.New(t, 1)
-	if env.BlockDrain == nil {
+	if env.BlockDrainPDB == nil {
 		t.Skip("the implementation cannot block a drain on demand")
 	}
 	c := &clock{now: start}
 	n := env.Nodes[0]
-	pod, pdb := env.BlockDrain(t, env, n.Name)
+	pod, pdb := env.BlockDrainPDB(t, env, n.Name)
 	if err := env.Executor.NodeCordon(ctx(t), c.step(env, c.now), n); err != nil {
 		t.Fatalf("NodeCordon: %v", err)
 	}
@@ -274,10 +308,24 @@ func testPrecheck(t *testing.T, h Harness) {
 	}
 }
 
-func testPrecheckFault(t *testing.T, h Harness) {
-	env := h.New(t, 2)
+func testClusterCreate(t *testing.T, h Harness) {
+	env := h.New(t, 1)
 	c := &clock{now: start}
-	broken := env.Nodes[0].Name
+	started := until(t, env, c, "ClusterCreate", func(s executor.Step) (executor.Result, error) {
+		return env.Executor.ClusterCreate(ctx(t), s)
+	})
+	r, err := env.Executor.ClusterCreate(ctx(t), c.step(env, started))
+	if err != nil || !r.Done {
+		t.Fatalf("ClusterCreate after Done = %+v, %v; want Done again", r, err)
+	}
+}
+
+// testPrecheckFault breaks the second of three nodes, so that an
+// implementation that reports whichever node comes first is caught.
+func testPrecheckFault(t *testing.T, h Harness) {
+	env := h.New(t, 3)
+	c := &clock{now: start}
+	broken := env.Nodes[1].Name
 	env.BreakNode(t, env, broken)
 	items := precheck(t, env, c)
 	for _, it := range items {
@@ -290,9 +338,63 @@ func testPrecheckFault(t *testing.T, h Harness) {
 		if !slices.Contains(it.Objects, "node/"+broken) {
 			t.Fatalf("NodeReady objects %v do not name node/%s", it.Objects, broken)
 		}
+		for _, n := range []upgrade.Node{env.Nodes[0], env.Nodes[2]} {
+			if slices.Contains(it.Objects, "node/"+n.Name) {
+				t.Fatalf("NodeReady objects %v name the healthy node/%s", it.Objects, n.Name)
+			}
+		}
 		return
 	}
 	t.Fatalf("no NodeReady item among %+v", items)
+}
+
+func testControlPlaneFailure(t *testing.T, h Harness) {
+	env := h.New(t, 0)
+	env.FailControlPlane(t, env)
+	c := &clock{now: start}
+	_, _, err := drive(t, env, c, "ControlPlaneUpgrade", func(s executor.Step) (executor.Result, error) {
+		return env.Executor.ControlPlaneUpgrade(ctx(t), s)
+	})
+	if !errors.Is(err, executor.ErrStepFailed) {
+		t.Fatalf("a failing control plane upgrade ended with %v; want an error wrapping ErrStepFailed", err)
+	}
+	if err.Error() == "" {
+		t.Fatal("the step failed without a message for the user")
+	}
+}
+
+// testDrainTimeout blocks the drain of the second of two nodes: the first
+// must still drain, and the second must time out with the policy asked for
+// and a blocker that names the node.
+func testDrainTimeout(t *testing.T, h Harness, policy string) {
+	env := h.New(t, 2)
+	free, blocked := env.Nodes[0], env.Nodes[1]
+	env.BlockDrain(t, env, blocked.Name, policy)
+	c := &clock{now: start}
+	ex := env.Executor
+	for _, n := range []upgrade.Node{free, blocked} {
+		if err := ex.NodeCordon(ctx(t), c.step(env, c.now), n); err != nil {
+			t.Fatalf("NodeCordon %s: %v", n.Name, err)
+		}
+	}
+	until(t, env, c, "NodeDrain of the free node", func(s executor.Step) (executor.Result, error) { return ex.NodeDrain(ctx(t), s, free) })
+
+	_, blockers, err := drive(t, env, c, "NodeDrain of the blocked node", func(s executor.Step) (executor.Result, error) {
+		return ex.NodeDrain(ctx(t), s, blocked)
+	})
+	var dt *executor.DrainTimeoutError
+	if !errors.As(err, &dt) {
+		t.Fatalf("the blocked drain ended with %v; want a DrainTimeoutError", err)
+	}
+	if dt.Policy != policy || dt.Timeout <= 0 {
+		t.Fatalf("DrainTimeoutError = %+v; want policy %s and the timeout", dt, policy)
+	}
+	if !strings.Contains(dt.Blocker, blocked.Name) {
+		t.Fatalf("the timeout's blocker %q does not name node %s", dt.Blocker, blocked.Name)
+	}
+	if len(blockers) < 2 {
+		t.Fatalf("the drain reported blockers %q; want the blocker shown while it waited, before the timeout", blockers)
+	}
 }
 
 // sameRelease compares versions on major.minor.patch ("v1.34.1" and

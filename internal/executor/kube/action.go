@@ -19,7 +19,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 )
 
 // What of an action's output goes where: the server log gets the end of

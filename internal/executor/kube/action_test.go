@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/ackup/ackup/internal/executor"
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/executor/kube/kubetest"
+	"github.com/ackup/ackup/internal/kubecfg"
 )
 
 // waitJob waits for a job to finish, with a deadline.

@@ -27,6 +27,18 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// reconfigure swaps the env's executor for one on the same cluster
+		// with a changed configuration.
+		reconfigure := func(t *testing.T, env *executortest.Env, mod func(*Config)) {
+			cfg := e.ex.Config()
+			mod(&cfg)
+			ex, err := New(cfg, Options{Actions: testActions(e.agent)})
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			t.Cleanup(ex.Close)
+			env.Executor = ex
+		}
 		return &executortest.Env{
 			Executor:   e.ex,
 			Cluster:    e.cluster,
@@ -41,6 +53,20 @@ func TestConformance(t *testing.T) {
 				if err := e.agent.SetReady(t.Context(), node, false); err != nil {
 					t.Fatal(fmt.Errorf("break node %s: %w", node, err))
 				}
+			},
+			FailControlPlane: func(t *testing.T, env *executortest.Env) {
+				reconfigure(t, env, func(c *Config) { c.ControlPlaneAction.Name = failCP })
+			},
+			// A pod of its own on the node, under a budget that allows no
+			// disruption, and a drain timeout of a minute.
+			BlockDrain: func(t *testing.T, env *executortest.Env, node, policy string) {
+				if _, err := kubetest.ReplicatedPods(t.Context(), e.srv.Client, e.ns, "db", node); err != nil {
+					t.Fatal(err)
+				}
+				if err := kubetest.PDB(t.Context(), e.srv.Client, e.ns, "db", "db", 0); err != nil {
+					t.Fatal(err)
+				}
+				reconfigure(t, env, func(c *Config) { c.DrainTimeout, c.DrainTimeoutPolicy = time.Minute, policy })
 			},
 		}
 	}})

@@ -16,11 +16,10 @@ import (
 	"github.com/ackup/ackup/internal/engine"
 	"github.com/ackup/ackup/internal/executor"
 	"github.com/ackup/ackup/internal/executor/kube"
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/executor/kube/kubetest"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/secret"
 	"github.com/ackup/ackup/internal/service"
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/store/sqlite"
 	"github.com/ackup/ackup/internal/upgrade"
 )
@@ -237,7 +236,7 @@ func TestEngineCleanRollout(t *testing.T) {
 	if runs := h.agent.CommandRuns("control-plane"); runs != 1 {
 		t.Errorf("the control plane command ran %d times; want once", runs)
 	}
-	nodes, _, err := h.svc.ListNodes(ctx, account, store.NodeListParams{ClusterID: h.cluster})
+	nodes, _, err := h.svc.ListNodes(ctx, account, upgrade.NodeListParams{ClusterID: h.cluster})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ import (
 	"k8s.io/kubectl/pkg/drain"
 
 	"github.com/ackup/ackup/internal/executor"
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 

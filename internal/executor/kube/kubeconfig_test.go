@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 )
 
 const kcHead = "apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\nclusters:\n- name: k\n  cluster: {server: \"https://127.0.0.1:1\"}\n"

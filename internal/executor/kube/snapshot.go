@@ -10,7 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
+	"github.com/ackup/ackup/internal/kubecfg"
 )
 
 // Snapshot reads a live cluster for its registration: the control plane's

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ackup/ackup/internal/executor/kube/kubecfg"
 	"github.com/ackup/ackup/internal/executor/kube/kubetest"
+	"github.com/ackup/ackup/internal/kubecfg"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 

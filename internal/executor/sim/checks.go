@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ackup/ackup/internal/executor"
 	"github.com/ackup/ackup/internal/upgrade"
@@ -19,29 +20,43 @@ var simItems = []struct{ Category, Name, Level, Description string }{
 	{"Workload", "DeprecatedAPIs", upgrade.CheckLevelError, "no workload uses an API removed in the target version"},
 }
 
-// checkItems returns the simulated verdicts; the item named failing fails.
+// checkItems returns the simulated verdicts: the item named failing fails,
+// and NodeReady fails for the nodes upgrade.FaultNodeNotReady selects.
 func checkItems(s executor.Step, nodes []upgrade.Node, failing string) []upgrade.CheckItem {
+	var notReady []string
+	if sel, ok := fault(s, upgrade.FaultNodeNotReady); ok {
+		for _, n := range nodes {
+			if selects(sel, n) {
+				notReady = append(notReady, "node/"+n.Name)
+			}
+		}
+	}
 	items := make([]upgrade.CheckItem, 0, len(simItems)+1)
 	known := false
 	for _, it := range simItems {
 		item := upgrade.CheckItem{Name: it.Name, Category: it.Category, Level: it.Level, Status: upgrade.ItemPassed, Description: it.Description,
 			Message: "passed"}
-		if it.Name == failing {
+		switch {
+		case it.Name == failing:
 			known = true
 			item.Status = upgrade.ItemFailed
-			item.Message = fmt.Sprintf("%s failed for the upgrade to %s (injected fault %s=%s)", it.Name, s.Target, TagPrecheckFail, failing)
+			item.Message = fmt.Sprintf("%s failed for the upgrade to %s (injected fault %s=%s)", it.Name, s.Target, upgrade.FaultPrecheckFail, failing)
 			for _, n := range nodes {
 				if it.Category == "Node" {
 					item.Objects = append(item.Objects, "node/"+n.Name)
 					break
 				}
 			}
+		case it.Name == "NodeReady" && len(notReady) > 0:
+			item.Status = "Failed"
+			item.Message = fmt.Sprintf("%s NotReady (injected fault %s)", strings.Join(notReady, ", "), upgrade.FaultNodeNotReady)
+			item.Objects = notReady
 		}
 		items = append(items, item)
 	}
 	if failing != "" && !known {
 		items = append(items, upgrade.CheckItem{Name: failing, Category: "Custom", Level: upgrade.CheckLevelError, Status: upgrade.ItemFailed,
-			Message: fmt.Sprintf("%s failed (injected fault %s)", failing, TagPrecheckFail)})
+			Message: fmt.Sprintf("%s failed (injected fault %s)", failing, upgrade.FaultPrecheckFail)})
 	}
 	return items
 }

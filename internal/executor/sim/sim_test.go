@@ -14,23 +14,48 @@ import (
 )
 
 // TestConformance runs the executor conformance suite on the simulator,
-// whose time is the step clock only.
+// whose time is the step clock only. Faults go in as the fault tags a user
+// would set, and the observers read what the simulator says its calls did.
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	executortest.Run(t, executortest.Harness{New: func(t *testing.T, nodes int) *executortest.Env {
 		c := upgrade.Cluster{ID: upgrade.NewClusterID(), Name: "conformance", RegionID: "cn-hangzhou",
 			CurrentVersion: "1.33.3-aliyun.1", Executor: upgrade.ExecutorSim, State: upgrade.ClusterRunning}
-		env := &executortest.Env{Executor: &sim.Executor{Speed: 1}, Cluster: c, Target: "1.34.1-aliyun.1"}
+		ex := &sim.Executor{Speed: 1}
+		env := &executortest.Env{Executor: ex, Cluster: c, Target: "1.34.1-aliyun.1", Deadline: time.Minute}
+		ids := map[string]string{}
 		for i := range nodes {
-			ip := upgrade.NodeIP(i)
-			env.Nodes = append(env.Nodes, upgrade.Node{ClusterID: c.ID, Name: fmt.Sprintf("node-%d", i), IP: ip,
-				InstanceID: upgrade.NewInstanceID(), Version: c.CurrentVersion, Status: upgrade.NodeReady, State: "running"})
+			n := upgrade.Node{ClusterID: c.ID, Name: fmt.Sprintf("node-%d", i), IP: upgrade.NodeIP(i),
+				InstanceID: upgrade.NewInstanceID(), Version: c.CurrentVersion, Status: upgrade.NodeReady, State: "running"}
+			ids[n.Name] = n.InstanceID
+			env.Nodes = append(env.Nodes, n)
 		}
-		env.BreakNode = func(_ *testing.T, env *executortest.Env, _ string) {
-			env.Cluster.Tags = append(env.Cluster.Tags, upgrade.Tag{Key: sim.TagPrecheckFail, Value: "NodeReady"})
+		state := func(t *testing.T, node string) sim.NodeState {
+			id, ok := ids[node]
+			if !ok {
+				t.Fatalf("no node %s", node)
+			}
+			st, _ := ex.Node(id)
+			return st
 		}
-		env.BlockDrain = func(_ *testing.T, env *executortest.Env, node string) (string, string) {
-			env.Cluster.Tags = append(env.Cluster.Tags, upgrade.Tag{Key: sim.TagDrainBlocked, Value: node})
+		env.Cordoned = func(t *testing.T, node string) bool { return state(t, node).Cordoned }
+		env.Version = func(t *testing.T, node string) string {
+			if v := state(t, node).Version; v != "" {
+				return v
+			}
+			return c.CurrentVersion
+		}
+		tag := func(env *executortest.Env, k, v string) {
+			env.Cluster.Tags = append(env.Cluster.Tags, upgrade.Tag{Key: k, Value: v})
+		}
+		env.BreakNode = func(_ *testing.T, env *executortest.Env, node string) { tag(env, upgrade.FaultNodeNotReady, node) }
+		env.FailControlPlane = func(_ *testing.T, env *executortest.Env) { tag(env, upgrade.FaultControlPlaneFail, "true") }
+		env.BlockDrain = func(_ *testing.T, env *executortest.Env, node, policy string) {
+			tag(env, upgrade.FaultDrainBlocked, node)
+			tag(env, upgrade.FaultDrainTimeout, policy)
+		}
+		env.BlockDrainPDB = func(_ *testing.T, env *executortest.Env, node string) (string, string) {
+			env.Cluster.Tags = append(env.Cluster.Tags, upgrade.Tag{Key: upgrade.FaultDrainBlocked, Value: node})
 			return "default/web-0", "default/web"
 		}
 		env.Deadline = time.Minute
@@ -62,17 +87,17 @@ func TestFaultsFireOnTheFirstAttemptUnlessAlways(t *testing.T) {
 		attempt             int
 		precheck, cp, ready bool
 	}{
-		{sim.TagPrecheckFail, "NodeDiskPressure", 0, true, false, false},
-		{sim.TagPrecheckFail, "NodeDiskPressure", 1, false, false, false},
-		{sim.TagPrecheckFail, "NodeDiskPressure;always", 2, true, false, false},
-		{sim.TagControlPlaneFail, "true", 0, false, true, false},
-		{sim.TagControlPlaneFail, "true", 1, false, false, false},
-		{sim.TagControlPlaneFail, "always", 1, false, true, false},
-		{sim.TagControlPlaneFail, "true;always", 3, false, true, false},
-		{sim.TagNodeNeverReady, "2", 0, false, false, true},
-		{sim.TagNodeNeverReady, "2", 1, false, false, false},
-		{sim.TagNodeNeverReady, "2;always", 1, false, false, true},
-		{sim.TagNodeNeverReady, "3;always", 1, false, false, false},
+		{upgrade.FaultPrecheckFail, "NodeDiskPressure", 0, true, false, false},
+		{upgrade.FaultPrecheckFail, "NodeDiskPressure", 1, false, false, false},
+		{upgrade.FaultPrecheckFail, "NodeDiskPressure;always", 2, true, false, false},
+		{upgrade.FaultControlPlaneFail, "true", 0, false, true, false},
+		{upgrade.FaultControlPlaneFail, "true", 1, false, false, false},
+		{upgrade.FaultControlPlaneFail, "always", 1, false, true, false},
+		{upgrade.FaultControlPlaneFail, "true;always", 3, false, true, false},
+		{upgrade.FaultNodeNeverReady, "2", 0, false, false, true},
+		{upgrade.FaultNodeNeverReady, "2", 1, false, false, false},
+		{upgrade.FaultNodeNeverReady, "2;always", 1, false, false, true},
+		{upgrade.FaultNodeNeverReady, "3;always", 1, false, false, false},
 	} {
 		p, cp, r := failsOn(tc.key, tc.value, tc.attempt)
 		if p != tc.precheck || cp != tc.cp || r != tc.ready {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -71,7 +70,7 @@ func (q queries) ClusterUpdate(ctx context.Context, c upgrade.Cluster) error {
 // ClusterList returns one page of the clusters matching p (oldest first,
 // deleted ones never) and how many match in all. Empty filters match all;
 // Name matches a substring; a Limit of 0 means no limit.
-func (q queries) ClusterList(ctx context.Context, p store.ClusterListParams) ([]upgrade.Cluster, int, error) {
+func (q queries) ClusterList(ctx context.Context, p upgrade.ClusterListParams) ([]upgrade.Cluster, int, error) {
 	const where = ` FROM clusters WHERE state <> $1
 		AND ($2 = '' OR account_id = $2) AND ($3 = '' OR id = $3)
 		AND ($4 = '' OR strpos(name, $4) > 0) AND ($5 = '' OR cluster_type = $5)

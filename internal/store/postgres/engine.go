@@ -125,30 +125,32 @@ func (q queries) TaskNextDue(ctx context.Context) (time.Time, bool, error) {
 // other spuriously, which costs a look at an idle task and nothing more.
 const taskChannel = "ackup_tasks"
 
-// Reconnection backoff of ListenTasks.
+// Reconnection backoff of Listen.
 const (
 	listenBackoffMin = 100 * time.Millisecond
 	listenBackoffMax = 10 * time.Second
 )
 
-// NotifyTask wakes the engines of every replica listening with ListenTasks
-// for the task: call it after committing a change the task's engine should
-// act on sooner than its next scheduled look.
-func (s *Store) NotifyTask(ctx context.Context, taskID string) error {
+var _ store.Notifier = (*Store)(nil)
+
+// Notify wakes the engines of every replica listening with Listen for the
+// task: call it after committing a change the task's engine should act on
+// sooner than its next scheduled look.
+func (s *Store) Notify(ctx context.Context, taskID string) error {
 	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", taskChannel, taskID); err != nil {
 		return fmt.Errorf("notify task %s: %w", taskID, err)
 	}
 	return nil
 }
 
-// ListenTasks calls fn with the task ID of every NotifyTask, from any
+// Listen calls fn with the task ID of every Notify, from any
 // replica, until ctx is done, and then returns ctx.Err(). It holds one
 // connection of its own, outside the pool, and reconnects with backoff when
 // that connection fails. Notifications sent while it is disconnected are
 // lost, so after each reconnection it calls fn with an empty task ID,
 // meaning "look at every task". fn runs on ListenTasks's goroutine, one
 // call at a time; it should hand the work off rather than do it.
-func (s *Store) ListenTasks(ctx context.Context, fn func(taskID string)) error {
+func (s *Store) Listen(ctx context.Context, fn func(taskID string)) error {
 	delay := listenBackoffMin
 	for reconnect := false; ; reconnect = true {
 		// The cause of a failure is not kept: there is nothing to do about

@@ -3,28 +3,22 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ackup/ackup/internal/store"
 )
 
-// migrationFiles holds the schema migrations, named NNNN_topic.sql and
-// applied in order of NNNN.
+// migrationFiles holds the schema migrations, applied by store.Migrate.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// ErrSchemaNewer is returned by Open when the database was migrated by a
-// newer ackup than this one; running an older binary against it could
-// corrupt data the newer one relies on.
-var ErrSchemaNewer = errors.New("postgres: database schema is newer than this binary")
+// migrations are the embedded migrations, read once.
+var migrations = store.MustLoadMigrations(migrationFiles, "migrations")
 
 // minServerVersion is the oldest PostgreSQL supported, in server_version_num
 // form: 12 brought generated columns and the planner behaviour the queries
@@ -34,44 +28,6 @@ const minServerVersion = 120000
 // migrationLockKey is the pg_advisory_xact_lock key that serialises
 // migrations across replicas (the ASCII bytes of "ackupmig").
 const migrationLockKey int64 = 0x61636b75706d6967
-
-// migration is one embedded schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order. The files are
-// compiled in, so a malformed name is a programming error caught by tests.
-func migrations() []migration {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	ms := make([]migration, 0, len(names))
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			panic(fmt.Sprintf("postgres: migration %s: name must be NNNN_topic.sql", base))
-		}
-		body, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			panic(err)
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms
-}
-
-// latestVersion is the schema version this binary migrates to.
-func latestVersion() int {
-	ms := migrations()
-	return ms[len(ms)-1].version
-}
 
 // checkServer refuses servers older than PostgreSQL 12.
 func checkServer(ctx context.Context, pool *pgxpool.Pool) error {
@@ -97,14 +53,23 @@ func checkServerVersion(num, version string) error {
 	return nil
 }
 
-// migrate brings the schema up to date in one transaction that holds a
-// transaction-level advisory lock. Replicas starting at once queue on the
-// lock; the first applies the migrations, the others then find them
-// recorded and apply nothing. The lock ends with the transaction, so no
-// connection can go back to the pool still holding it.
+// migrate brings the schema up to date with store.Migrate.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := store.Migrate(ctx, migrator{pool}, migrations); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+// migrator is store.Migrator on a pool: each transaction holds a
+// transaction-level advisory lock, so replicas starting at once queue on
+// it and each migration is applied once. The lock ends with the
+// transaction, so no connection can go back to the pool still holding it.
+type migrator struct{ pool *pgxpool.Pool }
+
+func (m migrator) MigrateTx(ctx context.Context, fn func(store.MigrationTx) error) error {
 	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
-	err := pgx.BeginTxFunc(ctx, pool, opts, func(tx pgx.Tx) error {
+	return pgx.BeginTxFunc(ctx, m.pool, opts, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
 			return fmt.Errorf("take migration lock: %w", err)
 		}
@@ -118,35 +83,27 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		if err != nil {
 			return fmt.Errorf("create schema_migrations (does the search_path schema exist?): %w", err)
 		}
-		current, err := schemaVersion(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if latest := latestVersion(); current > latest {
-			return fmt.Errorf("%w: database at version %d, this binary knows up to %d; run a newer ackup",
-				ErrSchemaNewer, current, latest)
-		}
-		for _, m := range migrations() {
-			if m.version <= current {
-				continue
-			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("apply %s: %w", m.name, err)
-			}
-			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name)
-			if err != nil {
-				return fmt.Errorf("record %s: %w", m.name, err)
-			}
-		}
-		return nil
+		return fn(migrationTx{tx})
 	})
-	switch {
-	case errors.Is(err, ErrSchemaNewer):
-		return err // already says what and where
-	case err != nil:
-		return fmt.Errorf("postgres: migrate: %w", err)
+}
+
+// migrationTx is store.MigrationTx on one transaction.
+type migrationTx struct{ tx pgx.Tx }
+
+func (m migrationTx) Versions(ctx context.Context) ([]int, error) {
+	rows, err := m.tx.Query(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return pgx.CollectRows(rows, pgx.RowTo[int])
+}
+
+func (m migrationTx) Apply(ctx context.Context, mig store.Migration) error {
+	if _, err := m.tx.Exec(ctx, mig.SQL); err != nil {
+		return err
+	}
+	_, err := m.tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", mig.Version, mig.Name)
+	return err
 }
 
 // schemaVersion returns the highest applied migration, 0 if none.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -106,7 +105,7 @@ func (q queries) NodeInsert(ctx context.Context, n upgrade.Node) error {
 // NodeList returns one page of the cluster's nodes matching p, ordered by
 // node pool creation then node name, and how many match in all. Nodes of a
 // pool that is not recorded come last.
-func (q queries) NodeList(ctx context.Context, p store.NodeListParams) ([]upgrade.Node, int, error) {
+func (q queries) NodeList(ctx context.Context, p upgrade.NodeListParams) ([]upgrade.Node, int, error) {
 	const where = ` FROM nodes n
 		LEFT JOIN node_pools np ON np.cluster_id = n.cluster_id AND np.id = n.node_pool_id
 		WHERE n.cluster_id = $1 AND ($2 = '' OR n.node_pool_id = $2)

@@ -7,7 +7,7 @@
 // retries them on serialisation failures, which gives the isolation the
 // store.Store contract promises. Beyond store.Store the package offers what
 // replicas need to cooperate: a shared replay cache for request nonces
-// (NonceUse) and task wake-ups over LISTEN/NOTIFY (NotifyTask, ListenTasks).
+// (NonceUse) and task wake-ups over LISTEN/NOTIFY (store.Notifier).
 //
 // Times are stored as timestamptz, so they keep microsecond precision and
 // come back in UTC.
@@ -47,7 +47,7 @@ var _ store.Store = (*Store)(nil)
 // parameters such as search_path pass through, and pool_max_conns sizes the
 // pool), checks that the server is PostgreSQL 12 or newer, and migrates the
 // schema. A database migrated by a newer ackup is refused with
-// ErrSchemaNewer.
+// store.ErrSchemaNewer.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -92,8 +92,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: ping: %w", err)
 	}
-	if want := latestVersion(); v != want {
-		return fmt.Errorf("postgres: ping: schema at version %d, want %d", v, want)
+	if err := store.CheckSchema(v, migrations); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
 	}
 	return nil
 }
@@ -101,8 +101,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // InTx runs fn in one serialisable transaction: committed if fn returns
 // nil, rolled back otherwise. When PostgreSQL aborts the transaction to keep
 // it serialisable (a serialisation failure or a deadlock), InTx runs fn again
-// in a fresh transaction, up to maxTxAttempts times, so fn must not have
-// effects outside the transaction that cannot be repeated.
+// in a fresh transaction, up to maxTxAttempts times, as store.Store allows.
 func (s *Store) InTx(ctx context.Context, fn func(q store.Querier) error) error {
 	opts := pgx.TxOptions{IsoLevel: pgx.Serializable}
 	var err error

@@ -4,15 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/store/storetest"
@@ -117,80 +116,25 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
 }
 
-func TestOpenConcurrentMigratesOnce(t *testing.T) {
+func TestMigrations(t *testing.T) {
 	t.Parallel()
-	u := testSchema(t)
-	const replicas = 5
-	var wg sync.WaitGroup
-	errs := make([]error, replicas)
-	for i := range replicas {
-		wg.Go(func() {
-			s, err := Open(t.Context(), u)
-			if err == nil {
-				s.Close()
+	ctx := t.Context()
+	connectAdmin(t, ctx).Close(ctx) // skip (or fail) once, not in every subtest
+	storetest.RunMigrations(t, storetest.MigrationHarness{
+		New: func(t *testing.T) string { return testSchema(t) },
+		Open: func(ctx context.Context, u string) (store.Store, error) {
+			return Open(ctx, u)
+		},
+		Migrator: func(t *testing.T, u string) store.Migrator {
+			pool, err := pgxpool.New(t.Context(), u)
+			if err != nil {
+				t.Fatal(err)
 			}
-			errs[i] = err
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("replica %d: Open: %v", i, err)
-		}
-	}
-	// A second application of a migration would have failed on its plain
-	// CREATE TABLE, and would also leave a duplicate row here.
-	s := openURL(t, u)
-	var n, maxV int
-	err := s.pool.QueryRow(t.Context(), "SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &maxV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != len(migrations()) || maxV != latestVersion() {
-		t.Errorf("schema_migrations: %d rows up to version %d, want %d up to %d",
-			n, maxV, len(migrations()), latestVersion())
-	}
-}
-
-func TestOpenAgainKeepsData(t *testing.T) {
-	t.Parallel()
-	u := testSchema(t)
-	s := openURL(t, u)
-	c := testCluster("c1", time.Now())
-	if err := s.ClusterInsert(t.Context(), c); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-
-	s = openURL(t, u)
-	if err := s.Ping(t.Context()); err != nil {
-		t.Fatalf("Ping after reopen: %v", err)
-	}
-	if _, err := s.ClusterGet(t.Context(), "", c.ID); err != nil {
-		t.Fatalf("ClusterGet after reopen: %v", err)
-	}
-}
-
-func TestOpenRefusesNewerSchema(t *testing.T) {
-	t.Parallel()
-	u := testSchema(t)
-	s := openURL(t, u)
-	_, err := s.pool.Exec(t.Context(), "INSERT INTO schema_migrations (version, name) VALUES ($1, 'future.sql')",
-		latestVersion()+1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Ping(t.Context()); err == nil {
-		t.Error("Ping on a database migrated past this binary: got nil error")
-	}
-	s2, err := Open(t.Context(), u)
-	if err == nil {
-		s2.Close()
-	}
-	if !errors.Is(err, ErrSchemaNewer) {
-		t.Fatalf("Open on a newer schema: got %v, want ErrSchemaNewer", err)
-	}
-	t.Logf("Open on a newer schema: %v", err)
+			t.Cleanup(pool.Close)
+			return migrator{pool}
+		},
+		Migrations: migrations,
+	})
 }
 
 func TestOpenMissingSchema(t *testing.T) {
@@ -225,16 +169,6 @@ func TestCheckServerVersion(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), tt.version) {
 			t.Errorf("checkServerVersion(%q, %q) = %q, want the version found named", tt.num, tt.version, err)
-		}
-	}
-}
-
-func TestMigrationsEmbedded(t *testing.T) {
-	t.Parallel()
-	ms := migrations()
-	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %s has version %d, want %d (versions are consecutive from 1)", m.name, m.version, i+1)
 		}
 	}
 }

@@ -89,7 +89,7 @@ func TestNonceSweep(t *testing.T) {
 	}
 }
 
-// listenTest runs ListenTasks on s until cleanup and returns the task IDs
+// listenTest runs Listen on s until cleanup and returns the task IDs
 // it receives.
 func listenTest(t *testing.T, s *Store) <-chan string {
 	t.Helper()
@@ -97,7 +97,7 @@ func listenTest(t *testing.T, s *Store) <-chan string {
 	got := make(chan string, 100)
 	done := make(chan error, 1)
 	go func() {
-		done <- s.ListenTasks(ctx, func(id string) {
+		done <- s.Listen(ctx, func(id string) {
 			select {
 			case got <- id:
 			case <-ctx.Done():
@@ -107,7 +107,7 @@ func listenTest(t *testing.T, s *Store) <-chan string {
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("ListenTasks returned %v, want context.Canceled", err)
+			t.Errorf("Listen returned %v, want context.Canceled", err)
 		}
 	})
 	return got
@@ -123,8 +123,8 @@ func awaitNotify(t *testing.T, s *Store, got <-chan string, id, want string) {
 	defer tick.Stop()
 	for {
 		if id != "" {
-			if err := s.NotifyTask(t.Context(), id); err != nil {
-				t.Fatalf("NotifyTask: %v", err)
+			if err := s.Notify(t.Context(), id); err != nil {
+				t.Fatalf("Notify: %v", err)
 			}
 		}
 		select {
@@ -146,7 +146,7 @@ func TestNotifyListenAcrossReplicas(t *testing.T) {
 	got := listenTest(t, b)
 	awaitNotify(t, a, got, "T-1", "T-1")
 	// Once listening, a notification arrives without repetition.
-	if err := a.NotifyTask(t.Context(), "T-2"); err != nil {
+	if err := a.Notify(t.Context(), "T-2"); err != nil {
 		t.Fatal(err)
 	}
 	awaitNotify(t, a, got, "", "T-2")
@@ -160,7 +160,7 @@ func TestListenReconnects(t *testing.T) {
 	got := listenTest(t, s)
 	awaitNotify(t, s, got, "T-1", "T-1")
 
-	// Kill the listener's connection; ListenTasks reconnects and says so
+	// Kill the listener's connection; Listen reconnects and says so
 	// with an empty task ID, then delivers notifications again.
 	var killed int
 	err := s.pool.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity

@@ -83,7 +83,7 @@ func (q queries) TaskUpdate(ctx context.Context, t upgrade.Task) error {
 
 // TaskList returns one page of the cluster's tasks, newest first, and how
 // many it has in all. A Limit of 0 means no limit.
-func (q queries) TaskList(ctx context.Context, p store.TaskListParams) ([]upgrade.Task, int, error) {
+func (q queries) TaskList(ctx context.Context, p upgrade.TaskListParams) ([]upgrade.Task, int, error) {
 	var total int
 	err := q.db.QueryRow(ctx, "SELECT count(*) FROM tasks WHERE cluster_id = $1", p.ClusterID).Scan(&total)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -104,7 +103,7 @@ func (q *queries) ClusterUpdate(ctx context.Context, c upgrade.Cluster) error {
 
 // ClusterList returns one page of the matching clusters that are not
 // deleted, oldest first, and the number of matches.
-func (q *queries) ClusterList(ctx context.Context, p store.ClusterListParams) ([]upgrade.Cluster, int, error) {
+func (q *queries) ClusterList(ctx context.Context, p upgrade.ClusterListParams) ([]upgrade.Cluster, int, error) {
 	where := []string{`state <> 'deleted'`}
 	var args []any
 	filter := func(cond, v string) {

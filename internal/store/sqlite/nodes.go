@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -134,7 +133,7 @@ func (q *queries) NodeInsert(ctx context.Context, n upgrade.Node) error {
 
 // NodeList returns one page of the cluster's matching nodes, ordered by
 // their pool's creation and then by name, and the number of matches.
-func (q *queries) NodeList(ctx context.Context, p store.NodeListParams) ([]upgrade.Node, int, error) {
+func (q *queries) NodeList(ctx context.Context, p upgrade.NodeListParams) ([]upgrade.Node, int, error) {
 	where := []string{`n.cluster_id = ?`}
 	args := []any{p.ClusterID}
 	if p.NodePoolID != "" {

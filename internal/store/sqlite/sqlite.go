@@ -51,7 +51,7 @@ type dbs struct {
 // Open opens (creating if needed) the database file at path, configures it,
 // and applies any schema migrations this binary has that the file lacks. It
 // refuses a file migrated by a newer binary with an error wrapping
-// ErrSchemaTooNew.
+// store.ErrSchemaNewer.
 func Open(ctx context.Context, path string) (*Store, error) {
 	writer, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
@@ -60,7 +60,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// One connection: SQLite has one writer anyway, and queueing for it in
 	// database/sql is cheaper and fairer than retrying on SQLITE_BUSY.
 	writer.SetMaxOpenConns(1)
-	if err := migrate(ctx, writer); err != nil {
+	if err := store.Migrate(ctx, migrator{writer}, migrations); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

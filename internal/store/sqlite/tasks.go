@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/ackup/ackup/internal/store"
 	"github.com/ackup/ackup/internal/upgrade"
 )
 
@@ -106,7 +105,7 @@ func (q *queries) TaskUpdate(ctx context.Context, t upgrade.Task) error {
 
 // TaskList returns one page of a cluster's tasks, newest first, and their
 // number. An empty ClusterID lists every cluster's tasks.
-func (q *queries) TaskList(ctx context.Context, p store.TaskListParams) ([]upgrade.Task, int, error) {
+func (q *queries) TaskList(ctx context.Context, p upgrade.TaskListParams) ([]upgrade.Task, int, error) {
 	var (
 		list  []upgrade.Task
 		total int

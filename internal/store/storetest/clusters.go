@@ -134,21 +134,21 @@ func testClusterList(t *testing.T, open func(*testing.T) store.Store) {
 
 	cases := []struct {
 		name string
-		p    store.ClusterListParams
+		p    upgrade.ClusterListParams
 		want []upgrade.Cluster
 	}{
-		{"account", store.ClusterListParams{AccountID: "a1"}, []upgrade.Cluster{c1, c2, c3, c4}},
-		{"any account", store.ClusterListParams{}, []upgrade.Cluster{c1, c2, c3, c4, o1}},
-		{"name substring", store.ClusterListParams{AccountID: "a1", Name: "web"}, []upgrade.Cluster{c1, c3}},
-		{"name is literal", store.ClusterListParams{AccountID: "a1", Name: "prod_d"}, []upgrade.Cluster{c2}},
-		{"name matches none", store.ClusterListParams{AccountID: "a1", Name: "%"}, nil},
-		{"type", store.ClusterListParams{AccountID: "a1", ClusterType: k8s}, []upgrade.Cluster{c2}},
-		{"spec", store.ClusterListParams{AccountID: "a1", ClusterSpec: std}, []upgrade.Cluster{c3}},
-		{"region", store.ClusterListParams{AccountID: "a1", RegionID: "cn-hangzhou"}, []upgrade.Cluster{c1, c2, c4}},
-		{"profile", store.ClusterListParams{AccountID: "a1", Profile: "Edge"}, []upgrade.Cluster{c2}},
-		{"cluster id", store.ClusterListParams{AccountID: "a1", ClusterID: c4.ID}, []upgrade.Cluster{c4}},
-		{"cluster id of other account", store.ClusterListParams{AccountID: "a1", ClusterID: o1.ID}, nil},
-		{"filters combine", store.ClusterListParams{AccountID: "a1", Name: "prod", RegionID: "cn-hangzhou",
+		{"account", upgrade.ClusterListParams{AccountID: "a1"}, []upgrade.Cluster{c1, c2, c3, c4}},
+		{"any account", upgrade.ClusterListParams{}, []upgrade.Cluster{c1, c2, c3, c4, o1}},
+		{"name substring", upgrade.ClusterListParams{AccountID: "a1", Name: "web"}, []upgrade.Cluster{c1, c3}},
+		{"name is literal", upgrade.ClusterListParams{AccountID: "a1", Name: "prod_d"}, []upgrade.Cluster{c2}},
+		{"name matches none", upgrade.ClusterListParams{AccountID: "a1", Name: "%"}, nil},
+		{"type", upgrade.ClusterListParams{AccountID: "a1", ClusterType: k8s}, []upgrade.Cluster{c2}},
+		{"spec", upgrade.ClusterListParams{AccountID: "a1", ClusterSpec: std}, []upgrade.Cluster{c3}},
+		{"region", upgrade.ClusterListParams{AccountID: "a1", RegionID: "cn-hangzhou"}, []upgrade.Cluster{c1, c2, c4}},
+		{"profile", upgrade.ClusterListParams{AccountID: "a1", Profile: "Edge"}, []upgrade.Cluster{c2}},
+		{"cluster id", upgrade.ClusterListParams{AccountID: "a1", ClusterID: c4.ID}, []upgrade.Cluster{c4}},
+		{"cluster id of other account", upgrade.ClusterListParams{AccountID: "a1", ClusterID: o1.ID}, nil},
+		{"filters combine", upgrade.ClusterListParams{AccountID: "a1", Name: "prod", RegionID: "cn-hangzhou",
 			ClusterSpec: pro, ClusterType: mk8s, Profile: "Default"}, []upgrade.Cluster{c1, c4}},
 	}
 	for _, tc := range cases {
@@ -160,7 +160,7 @@ func testClusterList(t *testing.T, open func(*testing.T) store.Store) {
 		}
 	}
 
-	got, _, err := s.ClusterList(ctx, store.ClusterListParams{AccountID: "a1", Name: "stage"})
+	got, _, err := s.ClusterList(ctx, upgrade.ClusterListParams{AccountID: "a1", Name: "stage"})
 	ok(t, err)
 	if len(got) == 1 {
 		checkEqual(t, "listed cluster", c3, got[0])
@@ -178,7 +178,7 @@ func testClusterList(t *testing.T, open func(*testing.T) store.Store) {
 		{4, 2, nil},
 	}
 	for _, pg := range pages {
-		got, total, err := s.ClusterList(ctx, store.ClusterListParams{AccountID: "a1", Offset: pg.offset, Limit: pg.limit})
+		got, total, err := s.ClusterList(ctx, upgrade.ClusterListParams{AccountID: "a1", Offset: pg.offset, Limit: pg.limit})
 		ok(t, err)
 		checkIDs(t, "page", ids(pg.want, clusterID), ids(got, clusterID))
 		if total != 4 {

@@ -83,17 +83,17 @@ func testNodes(t *testing.T, open func(*testing.T) store.Store) {
 
 	cases := []struct {
 		name string
-		p    store.NodeListParams
+		p    upgrade.NodeListParams
 		want []upgrade.Node
 	}{
-		{"all (limit 0)", store.NodeListParams{ClusterID: c.ID}, all},
-		{"pool", store.NodeListParams{ClusterID: c.ID, NodePoolID: alpha.ID}, []upgrade.Node{a1, a2}},
-		{"instances", store.NodeListParams{ClusterID: c.ID, InstanceIDs: []string{a2.InstanceID, z1.InstanceID}},
+		{"all (limit 0)", upgrade.NodeListParams{ClusterID: c.ID}, all},
+		{"pool", upgrade.NodeListParams{ClusterID: c.ID, NodePoolID: alpha.ID}, []upgrade.Node{a1, a2}},
+		{"instances", upgrade.NodeListParams{ClusterID: c.ID, InstanceIDs: []string{a2.InstanceID, z1.InstanceID}},
 			[]upgrade.Node{z1, a2}},
-		{"instance of other cluster", store.NodeListParams{ClusterID: c.ID, InstanceIDs: []string{foreign.InstanceID}}, nil},
-		{"pool and instances", store.NodeListParams{ClusterID: c.ID, NodePoolID: zeta.ID,
+		{"instance of other cluster", upgrade.NodeListParams{ClusterID: c.ID, InstanceIDs: []string{foreign.InstanceID}}, nil},
+		{"pool and instances", upgrade.NodeListParams{ClusterID: c.ID, NodePoolID: zeta.ID,
 			InstanceIDs: []string{a1.InstanceID, z2.InstanceID}}, []upgrade.Node{z2}},
-		{"other cluster", store.NodeListParams{ClusterID: other.ID}, []upgrade.Node{foreign}},
+		{"other cluster", upgrade.NodeListParams{ClusterID: other.ID}, []upgrade.Node{foreign}},
 	}
 	for _, tc := range cases {
 		got, total, err := s.NodeList(ctx, tc.p)
@@ -104,7 +104,7 @@ func testNodes(t *testing.T, open func(*testing.T) store.Store) {
 		}
 	}
 
-	got, _, err := s.NodeList(ctx, store.NodeListParams{ClusterID: c.ID})
+	got, _, err := s.NodeList(ctx, upgrade.NodeListParams{ClusterID: c.ID})
 	ok(t, err)
 	checkEqual(t, "node list", all, got)
 	checkUTC(t, "node list", got)
@@ -119,7 +119,7 @@ func testNodes(t *testing.T, open func(*testing.T) store.Store) {
 		{4, 2, nil},
 	}
 	for _, pg := range pages {
-		got, total, err := s.NodeList(ctx, store.NodeListParams{ClusterID: c.ID, Offset: pg.offset, Limit: pg.limit})
+		got, total, err := s.NodeList(ctx, upgrade.NodeListParams{ClusterID: c.ID, Offset: pg.offset, Limit: pg.limit})
 		ok(t, err)
 		checkIDs(t, "page", ids(pg.want, nodeID), ids(got, nodeID))
 		if total != len(all) {
@@ -131,7 +131,7 @@ func testNodes(t *testing.T, open func(*testing.T) store.Store) {
 	a1.Version, a1.Status, a1.Unschedulable, a1.Upgrading = "1.32.1-aliyun.1", upgrade.NodeReady, true, true
 	a1.State, a1.Updated = "upgrading", at(time.Hour)
 	ok(t, s.NodeUpdate(ctx, a1))
-	got, _, err = s.NodeList(ctx, store.NodeListParams{ClusterID: c.ID})
+	got, _, err = s.NodeList(ctx, upgrade.NodeListParams{ClusterID: c.ID})
 	ok(t, err)
 	checkEqual(t, "nodes after update", []upgrade.Node{z1, z2, a1, a2}, got)
 

@@ -105,21 +105,21 @@ func testTaskQueries(t *testing.T, open func(*testing.T) store.Store) {
 		insertTask(t, s, other, upgrade.TaskRunning, at(10*time.Minute), at(0))
 		newest := []upgrade.Task{tasks[2], tasks[0], tasks[4], tasks[1], tasks[3]}
 
-		got, total, err := s.TaskList(ctx, store.TaskListParams{ClusterID: c.ID, Limit: 10})
+		got, total, err := s.TaskList(ctx, upgrade.TaskListParams{ClusterID: c.ID, Limit: 10})
 		ok(t, err)
 		checkEqual(t, "task list (newest first)", newest, got)
 		if total != 5 {
 			t.Errorf("total %d, want 5", total)
 		}
 		for _, pg := range []struct{ offset, limit, from, to int }{{0, 2, 0, 2}, {1, 3, 1, 4}, {4, 2, 4, 5}, {5, 2, 5, 5}} {
-			got, total, err := s.TaskList(ctx, store.TaskListParams{ClusterID: c.ID, Offset: pg.offset, Limit: pg.limit})
+			got, total, err := s.TaskList(ctx, upgrade.TaskListParams{ClusterID: c.ID, Offset: pg.offset, Limit: pg.limit})
 			ok(t, err)
 			checkIDs(t, "task page", ids(newest[pg.from:pg.to], taskID), ids(got, taskID))
 			if total != 5 {
 				t.Errorf("page at %d: total %d, want 5", pg.offset, total)
 			}
 		}
-		got, total, err = s.TaskList(ctx, store.TaskListParams{ClusterID: other.ID, Limit: 10})
+		got, total, err = s.TaskList(ctx, upgrade.TaskListParams{ClusterID: other.ID, Limit: 10})
 		ok(t, err)
 		if len(got) != 1 || total != 1 {
 			t.Errorf("other cluster: %d tasks, total %d; want 1 and 1", len(got), total)

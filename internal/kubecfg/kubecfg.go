@@ -1,8 +1,10 @@
 // Package kubecfg holds the plain configuration of the Kubernetes executor
 // (the credential, the upgrade actions, the drain policy) and the snapshot of
-// a live cluster, without importing any Kubernetes library. The service and
-// the API layer use it to register clusters; only package kube, which does
-// the work, imports client-go.
+// a live cluster, without importing any Kubernetes library. It sits at the
+// bottom of ackup's layers, beside the domain, so that the API, the service
+// and the command can register clusters without importing the executor;
+// package kube (internal/executor/kube), which does the work and is the only
+// importer of client-go, implements it.
 package kubecfg
 
 import (
