@@ -17,7 +17,9 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -53,6 +55,31 @@ type dbs struct {
 // refuses a file migrated by a newer binary with an error wrapping
 // store.ErrSchemaNewer.
 func Open(ctx context.Context, path string) (*Store, error) {
+	// Several processes opening one new file at once can meet SQLite's
+	// lock while one of them creates the file or switches it to WAL, a
+	// moment in which SQLite answers SQLITE_BUSY without waiting on the
+	// busy timeout; the open is then tried again, for up to the timeout.
+	deadline := time.Now().Add(busyTimeoutMillis * time.Millisecond)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		s, err := open(ctx, path)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+}
+
+func open(ctx context.Context, path string) (*Store, error) {
 	writer, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
