@@ -42,13 +42,22 @@ type result struct {
 // database; speed is the simulator's speed.
 func startServer(t *testing.T, speed float64) *testEnv {
 	t.Helper()
+	return startServerWith(t, func(c *server.Config) { c.SimSpeed = speed })
+}
+
+// startServerWith is startServer with the server's Config adjusted by
+// configure before it opens.
+func startServerWith(t *testing.T, configure func(*server.Config)) *testEnv {
+	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
-	srv, err := server.Open(ctx, server.Config{
-		Addr: "127.0.0.1:0", DB: filepath.Join(dir, "ackup.db"), SimSpeed: speed,
+	cfg := server.Config{
+		Addr: "127.0.0.1:0", DB: filepath.Join(dir, "ackup.db"), SimSpeed: 1,
 		AccessKeyID: testKeyID, AccessKeySecret: testKeySecret,
 		Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}
+	configure(&cfg)
+	srv, err := server.Open(ctx, cfg)
 	if err != nil {
 		t.Fatalf("open server: %v", err)
 	}

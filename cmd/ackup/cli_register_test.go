@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ackup/ackup/internal/executor/kube/kubetest"
 	"github.com/ackup/ackup/internal/kubecfg"
@@ -18,28 +15,7 @@ import (
 // actions (ackup server --actions-file).
 func startServerWithActions(t *testing.T, actions kubecfg.Actions) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
-	srv, err := server.Open(context.Background(), server.Config{
-		Addr: "127.0.0.1:0", DB: filepath.Join(dir, "ackup.db"), SimSpeed: 1, Actions: actions,
-		AccessKeyID: testKeyID, AccessKeySecret: testKeySecret,
-		Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if err != nil {
-		t.Fatalf("open server: %v", err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	config := filepath.Join(dir, "config.json")
-	writeAliyunConfig(t, config, testProfile, testKeyID, testKeySecret)
-	return &testEnv{t: t, addr: srv.Addr(), config: config}
+	return startServerWith(t, func(c *server.Config) { c.Actions = actions })
 }
 
 // TestClusterRegister registers a real kube-apiserver's cluster with the
